@@ -1,0 +1,121 @@
+"""Verbs that report: aging."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import click
+from babel.numbers import format_decimal
+from rich.table import Table
+
+from arrears.core.aging import BUCKETS
+
+from .common import DATE, organisation, out
+
+
+def _plain(value, currency) -> str:
+    from arrears.core.money import round_money
+
+    return str(round_money(value, currency))
+
+
+@click.command()
+@click.option("--date", "on", type=DATE, help="As of this date (default: today).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+def aging(ctx, on, fmt):
+    """Aged receivables: what each client owed at the end of the day, by days past due.
+
+    Buckets: current (not yet due), 1-30, 31-60, 61-90 and 90+ days overdue; one row per
+    client and currency; totals per currency (never added across currencies).
+    """
+    org = organisation(ctx)
+    from arrears.ledger.reports import aging as build
+    from arrears.ledger.reports import org_today
+
+    report = build(org, on or org_today(org))
+    columns = ["client_id", "client_name", "currency", *BUCKETS, "total"]
+
+    def record(row):
+        return {
+            "client_id": row.client_id,
+            "client_name": row.client_name,
+            "currency": row.currency,
+            **{b: _plain(row.buckets[b], row.currency) for b in BUCKETS},
+            "total": _plain(row.total, row.currency),
+        }
+
+    if fmt == "json":
+        json.dump(
+            {
+                "date": report.on.isoformat(),
+                "rows": [record(r) for r in report.rows],
+                "totals": [
+                    {k: v for k, v in record(t).items() if k not in ("client_id", "client_name")}
+                    for t in report.totals
+                ],
+            },
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+        return
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for r in (*report.rows, *report.totals):
+            writer.writerow(record(r))
+        return
+    from arrears.core.money import round_money
+
+    cents = out.width >= 140
+    note = "" if cents else " (whole units; --format csv for exact figures)"
+    table = Table(
+        title=f"Aged receivables at {report.on.isoformat()} — {org.name}{note}",
+        title_justify="left",
+    )
+    table.add_column("client", no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column("cur")
+    for b in (*BUCKETS, "total"):
+        table.add_column(b, justify="right", no_wrap=True)
+
+    def money(value, currency):
+        if value == 0:
+            return "[dim]–[/]"
+        if cents:
+            return format_decimal(round_money(value, currency), format="#,##0.00", locale="en")
+        return format_decimal(round_money(value, "JPY"), format="#,##0", locale="en")
+
+    for r in report.rows:
+        late = r.buckets["61-90"] + r.buckets["90+"]
+        name = f"[bold red]{r.client_name}[/]" if late else r.client_name
+        table.add_row(
+            name,
+            r.currency,
+            *(money(r.buckets[b], r.currency) for b in BUCKETS),
+            money(r.total, r.currency),
+        )
+    if report.totals:
+        table.add_section()
+    for t in report.totals:
+        table.add_row(
+            "[bold]Total[/]",
+            t.currency,
+            *(money(t.buckets[b], t.currency) for b in BUCKETS),
+            f"[bold]{money(t.total, t.currency)}[/]",
+        )
+    if not report.rows:
+        out.print(f"Nothing outstanding at {report.on}.")
+        return
+    out.print(table)
+
+
+COMMANDS = [aging]

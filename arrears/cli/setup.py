@@ -1,0 +1,146 @@
+"""Verbs that set an installation up and run it: init, demo, serve."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+
+from .common import django_ready, err, fail, organisation, out
+
+
+@click.command()
+@click.option("--org", "org_name", help="Organisation name, e.g. 'Northwind Engineering Ltd'.")
+@click.option("--country", help="Organisation's country (ISO 3166-1 alpha-2, e.g. GB).")
+@click.option("--email", help="The owner's email address (also the login).")
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the owner's password from this file's first line.",
+)
+@click.option("--currency", help="Base currency (default: the country's).")
+@click.option("--timezone", "tz", help="Time zone (default: the country's main zone).")
+@click.option("--accounts-email", help="Where client replies go (default: the owner's email).")
+@click.option("--address", default="", help="Postal address, for letters.")
+@click.option("--no-input", is_flag=True, help="Never ask; fail if something is missing.")
+def init(org_name, country, email, password_file, currency, tz, accounts_email, address, no_input):
+    """Create the database, run migrations, create the organisation and its owner.
+
+    Safe to run again: it applies new migrations and leaves existing data alone.
+    """
+    django_ready()
+    from django.core.management import call_command
+
+    from arrears.ledger.models import Organisation
+    from arrears.ledger.organisations import OrganisationSpec, SetupError, create_organisation
+
+    call_command("migrate", interactive=False, verbosity=0)
+    out.print("[green]✓[/] database ready")
+    if Organisation.objects.exists() and not org_name:
+        names = ", ".join(Organisation.objects.values_list("name", flat=True))
+        out.print(f"[green]✓[/] organisation already set up: {names}")
+        return
+
+    def ask(value, prompt, **kw):
+        if value:
+            return value
+        if no_input:
+            fail(f"{prompt} is required (pass it as an option)")
+        return click.prompt(prompt, **kw)
+
+    org_name = ask(org_name, "Organisation name")
+    country = ask(country, "Country (ISO code, e.g. GB)")
+    email = ask(email, "Owner email")
+    if password_file:
+        password = password_file.read_text().splitlines()[0] if password_file.read_text() else ""
+    elif no_input:
+        fail("a password is required: --password-file FILE")
+    else:
+        password = getpass.getpass("Owner password: ")
+        if password != getpass.getpass("Again: "):
+            fail("the passwords differ")
+    spec = OrganisationSpec(
+        name=org_name,
+        country=country,
+        owner_email=email,
+        password=password,
+        currency=currency,
+        timezone=tz,
+        accounts_email=accounts_email,
+        address=address,
+    )
+    try:
+        org, created = create_organisation(spec)
+    except SetupError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]✗[/] {problem}")
+        fail("nothing was created")
+    verb = "created" if created else "already exists;"
+    out.print(
+        f"[green]✓[/] organisation {org.name!r} {verb} "
+        f"(slug {org.slug}, {org.base_currency}, {org.timezone})"
+    )
+    out.print(f"[green]✓[/] owner {email} can log in")
+
+
+@click.command()
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same data.")
+@click.option(
+    "--today", "today", type=str, default=None, help="Pretend today is this date (YYYY-MM-DD)."
+)
+@click.pass_context
+def demo(ctx, seed, today):
+    """Fill an empty organisation with a realistic demo ledger.
+
+    About 40 clients in GB, US, DE, FR, NL, IE and ES; two years of time entries, invoices and
+    payments; prompt payers, disorganised payers who pay after a nudge, a client in a hidden
+    cash crunch that pays late and partially, a client that stopped paying; a few disputes and
+    promises. Deterministic for a given --seed and --today.
+    """
+    from arrears.core.parsing import Invalid, parse_date
+
+    org = organisation(ctx)
+    from arrears.demo import DemoError, build_demo
+    from arrears.ledger.models import Client
+    from arrears.ledger.reports import org_today
+
+    if Client.objects.for_org(org).exists():
+        out.print(f"{org.name} already has clients; the demo only fills an empty organisation.")
+        return
+    try:
+        on = parse_date(today) if today else org_today(org)
+    except Invalid as exc:
+        fail(f"--today: {exc}")
+    try:
+        summary = build_demo(org, seed=seed, today=on, progress=True)
+    except DemoError as exc:
+        fail(str(exc))
+    out.print(
+        f"[green]✓[/] demo loaded as of {on}: " + ", ".join(f"{n} {k}" for k, n in summary.items())
+    )
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host, port, threads):
+    """Serve the web UI (login, ledger admin, /health)."""
+    django_ready()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from waitress import serve as waitress_serve
+
+    from arrears.wsgi import application
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        err.print("[yellow]The database needs migrating; running migrations.[/]")
+        call_command("migrate", interactive=False, verbosity=0)
+    out.print(f"arrears serving on http://{host}:{port}/  (Ctrl-C to stop)")
+    waitress_serve(application, host=host, port=port, threads=threads, ident="arrears")
+
+
+COMMANDS = [init, demo, serve]

@@ -1,0 +1,1 @@
+"""The rules, as pure functions over plain values. Nothing in this package imports Django."""

@@ -1,0 +1,1 @@
+"""The ledger: organisations, clients, contacts, contracts, invoices, payments, time, documents."""

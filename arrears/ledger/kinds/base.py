@@ -1,0 +1,154 @@
+"""What every importable kind of record shares: columns, parsing with problems collected,
+writing in chunks, exporting the same columns back out.
+
+A kind parses a chunk of raw rows (lists of strings in the file's column order) into plain
+records, reporting each problem as `FILE:ROW:COLUMN: reason`, and writes the records of a chunk
+only while the whole file has no problem so far. The driver (`arrears.ledger.importing`) rolls
+back everything when any row had a problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from arrears.core.money import round_money
+from arrears.core.parsing import Invalid
+from arrears.core.problems import Problem
+from arrears.ledger.models import Client, Contract, Organisation
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class Chunk:
+    """Raw rows of one chunk: (row number as people count it, values by column name)."""
+
+    rows: list[tuple[int, Callable[[str], str]]] = field(default_factory=list)
+
+
+class Kind:
+    name: ClassVar[str]
+    columns: ClassVar[tuple[str, ...]]
+    required: ClassVar[frozenset[str]]  # columns a file must have; the others may be left out
+
+    def __init__(self, organisation: Organisation, source: str, *, update: bool):
+        self.org = organisation
+        self.source = source
+        self.update = update
+        self.problems: list[Problem] = []
+        self.counts = Counts()
+
+    # -- reporting -----------------------------------------------------------------------------
+    def problem(self, row: int | None, column: str | None, message: str) -> None:
+        self.problems.append(Problem(self.source, row, column, message))
+
+    def value(
+        self, line: int, get: Callable[[str], str], column: str, parse=None, *, required=True
+    ):
+        """The column's value parsed; None when empty and optional, or after recording why not."""
+        raw = get(column).strip()
+        if raw == "":
+            if required:
+                self.problem(line, column, "is required")
+            return None
+        if parse is None:
+            return raw
+        try:
+            return parse(raw)
+        except Invalid as exc:
+            self.problem(line, column, str(exc))
+            return None
+
+    # -- the work, per kind ----------------------------------------------------------------------
+    def parse(self, chunk: Chunk) -> list[Any]:
+        raise NotImplementedError
+
+    def write(self, records: list[Any]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """After the last chunk, before commit."""
+
+    def export(self) -> Iterator[dict[str, str]]:
+        raise NotImplementedError
+
+    # -- lookups shared by several kinds ----------------------------------------------------------
+    def clients(self) -> dict[str, Client]:
+        if not hasattr(self, "_clients"):
+            self._clients = {c.external_id: c for c in Client.objects.for_org(self.org)}
+        return self._clients
+
+    def contracts(self) -> dict[str, Contract]:
+        if not hasattr(self, "_contracts"):
+            self._contracts = {
+                c.external_id: c
+                for c in Contract.objects.for_org(self.org).select_related("client")
+            }
+        return self._contracts
+
+    def client(self, line: int, get, column: str = "client_id") -> Client | None:
+        ext = self.value(line, get, column)
+        if ext is None:
+            return None
+        found = self.clients().get(ext)
+        if found is None:
+            self.problem(line, column, f"unknown client {ext!r}")
+        return found
+
+    def contract_of(
+        self, line: int, get, client: Client | None, *, required=False
+    ) -> Contract | None:
+        ext = self.value(line, get, "contract_id", required=required)
+        if ext is None:
+            return None
+        found = self.contracts().get(ext)
+        if found is None:
+            self.problem(line, "contract_id", f"unknown contract {ext!r}")
+        elif client is not None and found.client_id != client.pk:
+            self.problem(
+                line,
+                "contract_id",
+                f"contract {ext!r} belongs to client {found.client.external_id!r}",
+            )
+            return None
+        return found
+
+
+def text(value: Any) -> str:
+    """A value as it appears in an exported file."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def money_text(value, currency: str) -> str:
+    """Money as files carry it: plain, to the currency's minor unit (1234.50)."""
+    return "" if value is None else str(round_money(value, currency))
+
+
+def once(seen: dict[str, int], key: str, line: int) -> int | None:
+    """The row that already used `key` in this file, or None (and remember this one)."""
+    first = seen.get(key)
+    if first is None:
+        seen[key] = line
+    return first
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Debian packages the tests and tools need: Chromium for the browser tests (Playwright drives
+# Debian's build; it cannot download its own here), poppler-utils to look at PDFs as PNGs,
+# fonts for rendering. Installs only what is missing; does nothing on a machine that has them.
+set -eu
+need=""
+for pkg in chromium poppler-utils fonts-dejavu-core; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
+done
+[ -z "$need" ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "system-packages: not a Debian system; install$need yourself (browser tests will be skipped)" >&2
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "system-packages: installing$need" >&2
+$sudo apt-get update -qq >/dev/null 2>&1 || true
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
