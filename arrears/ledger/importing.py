@@ -41,27 +41,27 @@ class ImportResult:
 
 
 class _Table:
-    """Rows of a file, each as (row number, getter of a column's text)."""
+    """Rows of a file as (row number, cells in the kind's column order, error or None).
+    A column the file leaves out reads as empty cells."""
 
-    def __init__(self, source: str, header: list[str], rows: Iterator[tuple[int, list[str]]]):
+    def __init__(self, source, header: list[str], columns, rows: Iterator[tuple[int, list[str]]]):
         self.source = source
-        self.header = header
-        self.index = {name: i for i, name in enumerate(header)}
+        self.width = len(header)
+        where = {name: i for i, name in enumerate(header)}
+        self.order = [where.get(c, self.width) for c in columns]  # width: the empty cell
+        self.same = header == list(columns)
         self._rows = rows
 
     def __iter__(self):
-        index = self.index
-        width = len(self.header)
+        width, order, same = self.width, self.order, self.same
         for line, values in self._rows:
             if len(values) != width:
                 yield line, None, f"has {len(values)} cells where the header has {width}"
-                continue
-
-            def get(column: str, values=values) -> str:
-                i = index.get(column)
-                return values[i] if i is not None else ""
-
-            yield line, get, None
+            elif same:
+                yield line, values, None
+            else:
+                values.append("")
+                yield line, [values[i] for i in order], None
 
 
 def _csv_rows(fh: IO[str]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -160,7 +160,7 @@ def import_file(
                 header, rows = _json_rows(fh, source, problems)
             if not _check_header(kind, header, source, problems, is_json=suffix == "json"):
                 return result
-            table = _Table(source, header, rows)
+            table = _Table(source, header, kind.columns, rows)
             try:
                 with transaction.atomic():
                     _run(kind, table, result, chunk_size, dry_run)
@@ -185,13 +185,13 @@ def import_file(
 def _run(kind, table: _Table, result: ImportResult, chunk_size: int, dry_run: bool) -> None:
     problems = result.problems
     for batch in chunked(iter(table), chunk_size):
-        chunk = Chunk()
-        for line, get, error in batch:
+        chunk = Chunk(kind.columns)
+        for line, values, error in batch:
             result.rows += 1
             if error:
                 problems.append(Problem(table.source, line, None, error))
             else:
-                chunk.rows.append((line, get))
+                chunk.rows.append((line, values))
         records = kind.parse(chunk)
         if not problems and not dry_run:
             kind.write(records)

@@ -28,9 +28,18 @@ class Counts:
 
 @dataclass
 class Chunk:
-    """Raw rows of one chunk: (row number as people count it, values by column name)."""
+    """Raw rows of one chunk: (row number as people count it, cells in `columns` order)."""
 
-    rows: list[tuple[int, Callable[[str], str]]] = field(default_factory=list)
+    columns: tuple[str, ...]
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    def named(self) -> list[tuple[int, Callable[[str], str]]]:
+        """The rows with a getter of a cell by column name."""
+        columns = self.columns
+        return [
+            (line, dict(zip(columns, values, strict=True)).__getitem__)
+            for line, values in self.rows
+        ]
 
 
 class Kind:

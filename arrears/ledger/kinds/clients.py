@@ -45,7 +45,7 @@ class Clients(Kind):
     def parse(self, chunk: Chunk) -> list[ClientRecord]:
         seen = self.__dict__.setdefault("_seen", {})
         out = []
-        for line, get in chunk.rows:
+        for line, get in chunk.named():
             before = len(self.problems)
             ext = self.value(line, get, "client_id")
             if ext is not None:

@@ -43,7 +43,7 @@ class Contacts(Kind):
     def parse(self, chunk: Chunk) -> list[ContactRecord]:
         seen = self.__dict__.setdefault("_seen", {})
         out = []
-        for line, get in chunk.rows:
+        for line, get in chunk.named():
             before = len(self.problems)
             client = self.client(line, get)
             email = self.value(line, get, "email", parse_email)

@@ -76,7 +76,7 @@ class Contracts(Kind):
     def parse(self, chunk: Chunk) -> list[ContractRecord]:
         seen = self.__dict__.setdefault("_seen", {})
         out = []
-        for line, get in chunk.rows:
+        for line, get in chunk.named():
             before = len(self.problems)
             ext = self.value(line, get, "contract_id")
             if ext is not None:

@@ -72,6 +72,7 @@ class Invoices(Kind):
         super().__init__(*args, **kwargs)
         self.seen: dict[str, int] = {}
         self.touched_clients: set[int] = set()
+        self.empty_at_start = not Invoice.objects.for_org(self.org).exists()
         meta = Invoice._meta
         cols = [meta.get_field(f).column for f in _INSERT_FIELDS]
         self.insert_sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
@@ -79,6 +80,10 @@ class Invoices(Kind):
         )
 
     def existing(self, numbers: list[str]) -> dict[str, Invoice]:
+        """The invoices of this organisation among `numbers` (none to look for when the
+        organisation had no invoices when the import began)."""
+        if self.empty_at_start:
+            return {}
         found: dict[str, Invoice] = {}
         for batch in chunked(numbers, 500):
             qs = Invoice.objects.for_org(self.org).filter(number__in=batch)
@@ -88,17 +93,20 @@ class Invoices(Kind):
         return found
 
     def parse(self, chunk: Chunk) -> list[InvoiceRecord]:
+        # Straight-line on purpose: this runs a million times in a big import.
         problem = self.problem
-        clients = self.clients()
-        contracts = self.contracts()
+        problems = self.problems
+        clients, contracts = self.lookups()
         seen = self.seen
-        self.existing_now = existing = self.existing(
-            [n for n in (get("invoice_number").strip() for _, get in chunk.rows) if n]
-        )
+        strip = str.strip
+        update = self.update
+        self.existing_now = existing = self.existing([v[0].strip() for _, v in chunk.rows])
         out = []
-        for line, get in chunk.rows:
-            before = len(self.problems)
-            number = get("invoice_number").strip()
+        for line, values in chunk.rows:
+            before = len(problems)
+            number, client_ext, contract_ext, issue_s, due_s, currency, raw, po, approver, desc = (
+                map(strip, values)
+            )
             if not number:
                 problem(line, "invoice_number", "is required")
             else:
@@ -111,35 +119,36 @@ class Invoices(Kind):
                     )
                 else:
                     seen[number] = line
-                    if number in existing and not self.update:
+                    if number in existing and not update:
                         problem(
                             line,
                             "invoice_number",
                             f"invoice {number!r} already exists (use --update to change it)",
                         )
-            ext = get("client_id").strip()
-            client = clients.get(ext)
+            client = clients.get(client_ext)  # (pk, currency)
             if client is None:
-                problem(line, "client_id", f"unknown client {ext!r}" if ext else "is required")
+                problem(
+                    line,
+                    "client_id",
+                    f"unknown client {client_ext!r}" if client_ext else "is required",
+                )
             contract_id = None
-            ext = get("contract_id").strip()
-            if ext:
-                contract = contracts.get(ext)
+            if contract_ext:
+                contract = contracts.get(contract_ext)  # (pk, client pk, client id)
                 if contract is None:
-                    problem(line, "contract_id", f"unknown contract {ext!r}")
-                elif client is not None and contract.client_id != client.pk:
+                    problem(line, "contract_id", f"unknown contract {contract_ext!r}")
+                elif client is not None and contract[1] != client[0]:
                     problem(
                         line,
                         "contract_id",
-                        f"contract {ext!r} belongs to client {contract.client.external_id!r}",
+                        f"contract {contract_ext!r} belongs to client {contract[2]!r}",
                     )
                 else:
-                    contract_id = contract.pk
-            issue = self._date(line, get, "issue_date")
-            due = self._date(line, get, "due_date")
+                    contract_id = contract[0]
+            issue = self._date(line, issue_s, "issue_date")
+            due = self._date(line, due_s, "due_date")
             if issue and due and due < issue:
                 problem(line, "due_date", f"{due} is before the issue date {issue}")
-            currency = get("currency").strip()
             if currency:
                 try:
                     currency = parse_currency(currency)
@@ -147,9 +156,8 @@ class Invoices(Kind):
                     problem(line, "currency", str(exc))
                     currency = ""
             elif client is not None:
-                currency = client.currency
+                currency = client[1]
             total = None
-            raw = get("amount").strip()
             if not raw:
                 problem(line, "amount", "is required")
             elif currency:
@@ -157,32 +165,41 @@ class Invoices(Kind):
                     total = parse_amount(raw, currency)
                 except Invalid as exc:
                     problem(line, "amount", str(exc))
-            approver = get("approver_email").strip()
             if approver:
                 try:
                     parse_email(approver)
                 except Invalid as exc:
                     problem(line, "approver_email", str(exc))
-            if len(self.problems) == before:
+            if len(problems) == before:
                 out.append(
                     InvoiceRecord(
                         line,
                         number,
-                        client.pk,
+                        client[0],
                         contract_id,
                         issue,
                         due,
                         currency,
                         total,
-                        get("po_number").strip(),
+                        po,
                         approver,
-                        get("description").strip(),
+                        desc,
                     )
                 )
         return out
 
-    def _date(self, line: int, get, column: str) -> date | None:
-        raw = get(column).strip()
+    def lookups(self):
+        if not hasattr(self, "_lookups"):
+            self._lookups = (
+                {ext: (c.pk, c.currency) for ext, c in self.clients().items()},
+                {
+                    ext: (k.pk, k.client_id, k.client.external_id)
+                    for ext, k in self.contracts().items()
+                },
+            )
+        return self._lookups
+
+    def _date(self, line: int, raw: str, column: str) -> date | None:
         if not raw:
             self.problem(line, column, "is required")
             return None

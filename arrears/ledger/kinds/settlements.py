@@ -62,12 +62,13 @@ class _Settlements(Kind):
         return {c: get(c).strip() for c in self.extra_columns}
 
     def parse(self, chunk: Chunk) -> list[Group]:
-        numbers = {get("invoice_number").strip() for _, get in chunk.rows} - {""}
+        rows = chunk.named()
+        numbers = {get("invoice_number").strip() for _, get in rows} - {""}
         invoices = {}
         for batch in chunked(sorted(numbers), 500):
             qs = Invoice.objects.for_org(self.org).filter(number__in=batch)
             invoices.update({i.number: i for i in qs})
-        ids = sorted({get(self.id_column).strip() for _, get in chunk.rows} - {""})
+        ids = sorted({get(self.id_column).strip() for _, get in rows} - {""})
         existing = set()
         for batch in chunked(ids, 500):
             existing |= set(
@@ -75,7 +76,7 @@ class _Settlements(Kind):
                     organisation=self.org, **{f"{self.id_field}__in": batch}
                 ).values_list(self.id_field, flat=True)
             )
-        for line, get in chunk.rows:
+        for line, get in rows:
             before = len(self.problems)
             ext = self.value(line, get, self.id_column)
             client = self.client(line, get)

@@ -87,13 +87,14 @@ class TimeEntries(Kind):
         return f"{digest}-{n}"
 
     def parse(self, chunk: Chunk) -> list[EntryRecord]:
-        numbers = sorted({get("invoice_number").strip() for _, get in chunk.rows} - {""})
+        rows = chunk.named()
+        numbers = sorted({get("invoice_number").strip() for _, get in rows} - {""})
         invoices = {}
         for batch in chunked(numbers, 500):
             invoices.update(
                 {i.number: i for i in Invoice.objects.for_org(self.org).filter(number__in=batch)}
             )
-        ids = [get("entry_id").strip() or self.derived_id(get) for _, get in chunk.rows]
+        ids = [get("entry_id").strip() or self.derived_id(get) for _, get in rows]
         self.existing_now = {}
         for batch in chunked(ids, 500):
             self.existing_now.update(
@@ -103,7 +104,7 @@ class TimeEntries(Kind):
                 }
             )
         out = []
-        for (line, get), ext in zip(chunk.rows, ids, strict=True):
+        for (line, get), ext in zip(rows, ids, strict=True):
             before = len(self.problems)
             first = once(self.seen, ext, line)
             if first is not None:

@@ -32,7 +32,8 @@ class WriteOffs(Kind):
         self.pending: dict[int, Decimal] = {}
 
     def parse(self, chunk: Chunk) -> list[WriteOffRecord]:
-        numbers = sorted({get("invoice_number").strip() for _, get in chunk.rows} - {""})
+        rows = chunk.named()
+        numbers = sorted({get("invoice_number").strip() for _, get in rows} - {""})
         invoices = {}
         for batch in chunked(numbers, 500):
             invoices.update(
@@ -45,7 +46,7 @@ class WriteOffs(Kind):
             )
         }
         out = []
-        for line, get in chunk.rows:
+        for line, get in rows:
             before = len(self.problems)
             number = self.value(line, get, "invoice_number")
             inv = invoices.get(number) if number else None

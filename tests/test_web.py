@@ -1,0 +1,100 @@
+"""The web server: health, login, the home page, and the ledger admin scoped per organisation."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from arrears.ledger.models import Client, Invoice
+
+pytestmark = pytest.mark.django_db
+
+
+def add_client(org, ext, name):
+    return Client.objects.create(
+        organisation=org,
+        external_id=ext,
+        name=name,
+        country="GB",
+        timezone="Europe/London",
+        currency="GBP",
+    )
+
+
+def test_health_says_ok_when_the_database_answers(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_pages_need_a_login(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_a_wrong_password_is_refused(client, org):
+    response = client.post("/login/", {"username": "owner@northwind.example", "password": "nope"})
+    assert response.status_code == 200
+    assert b"do not match an account" in response.content
+
+
+def test_the_owner_logs_in_and_sees_what_is_owed(client, org):
+    acme = add_client(org, "C1", "Acme Logistics")
+    Invoice.objects.create(
+        organisation=org,
+        client=acme,
+        number="INV-1",
+        issue_date="2020-01-01",
+        due_date="2020-01-31",
+        currency="GBP",
+        total="1234.50",
+    )
+    response = client.post(
+        "/login/", {"username": "owner@northwind.example", "password": "a long demo passphrase"}
+    )
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert "Northwind Engineering" in page
+    assert "£1,234.50" in page  # outstanding and overdue
+
+
+def test_the_admin_shows_only_the_users_organisation(client, org, other_org):
+    add_client(org, "C1", "Acme Logistics")
+    theirs = add_client(other_org, "C1", "Secret Outsider Client")
+    client.login(username="owner@northwind.example", password="a long demo passphrase")
+    listing = client.get(reverse("admin:ledger_client_changelist")).content.decode()
+    assert "Acme Logistics" in listing and "Secret Outsider Client" not in listing
+    response = client.get(reverse("admin:ledger_client_change", args=[theirs.pk]))
+    assert response.status_code in (302, 404)  # Django redirects to the index for a missing row
+    assert b"Secret Outsider Client" not in client.get(reverse("admin:index"), follow=True).content
+
+
+def test_a_payment_added_in_the_admin_is_allocated(client, org):
+    acme = add_client(org, "C1", "Acme Logistics")
+    inv = Invoice.objects.create(
+        organisation=org,
+        client=acme,
+        number="INV-1",
+        issue_date="2026-01-01",
+        due_date="2026-01-31",
+        currency="GBP",
+        total="100.00",
+    )
+    client.login(username="owner@northwind.example", password="a long demo passphrase")
+    response = client.post(
+        reverse("admin:ledger_payment_add"),
+        {
+            "client": acme.pk,
+            "external_id": "P1",
+            "date": "2026-02-01",
+            "amount": "60.00",
+            "currency": "GBP",
+            "reference": "",
+            "method": "bank_transfer",
+            "allocations-TOTAL_FORMS": "0",
+            "allocations-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    inv.refresh_from_db()
+    assert (str(inv.paid), inv.status) == ("60", "partially_paid")
