@@ -60,16 +60,38 @@ def make_files(home: Path, rows: int) -> Path:
     start = date(2022, 1, 1)
     with open(invoices, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["invoice_number", "client_id", "contract_id", "issue_date", "due_date",
-                    "currency",
-                    "amount", "po_number", "approver_email", "description"])  # fmt: skip
+        w.writerow(
+            [
+                "invoice_number",
+                "client_id",
+                "contract_id",
+                "issue_date",
+                "due_date",
+                "currency",
+                "amount",
+                "po_number",
+                "approver_email",
+                "description",
+            ]
+        )
         for n in range(rows):
             c = rng.randrange(CLIENTS)
             issue = start + timedelta(days=rng.randrange(1400))
             amount = Decimal(rng.randrange(10_000, 5_000_000)).scaleb(-2)
-            w.writerow([f"INV-{n:08d}", f"C{c:05d}", f"K{c:05d}", issue.isoformat(),
-                        (issue + timedelta(days=30)).isoformat(), "GBP", str(amount),
-                        f"PO-{n % 9973}" if n % 3 else "", "", "Engineering services"])  # fmt: skip
+            w.writerow(
+                [
+                    f"INV-{n:08d}",
+                    f"C{c:05d}",
+                    f"K{c:05d}",
+                    issue.isoformat(),
+                    (issue + timedelta(days=30)).isoformat(),
+                    "GBP",
+                    str(amount),
+                    f"PO-{n % 9973}" if n % 3 else "",
+                    "",
+                    "Engineering services",
+                ]
+            )
     return invoices
 
 
@@ -79,8 +101,18 @@ def setup_ledger(home: Path) -> None:
     pw.write_text("bench-password-123\n")
     arrears = [sys.executable, "-m", "arrears"]
     run = lambda *a: subprocess.run([*arrears, *a], env=env, check=True, capture_output=True)  # noqa: E731
-    run("init", "--no-input", "--org", "Bench", "--country", "GB", "--email", "b@bench.example",
-        "--password-file", str(pw))  # fmt: skip
+    run(
+        "init",
+        "--no-input",
+        "--org",
+        "Bench",
+        "--country",
+        "GB",
+        "--email",
+        "b@bench.example",
+        "--password-file",
+        str(pw),
+    )
     run("import", "clients", str(home / "clients.csv"))
     run("import", "contracts", str(home / "contracts.csv"))
 
@@ -132,8 +164,26 @@ def _rows_from_csv(invoices: Path) -> list[tuple]:
         next(r)
         for num, client, _contract, issue, due, cur, amount, po, approver, desc in r:
             c = int(client[1:]) + 1
-            out.append((1, c, c, num, issue, due, cur, int(Decimal(amount).scaleb(4)), 0, 0, 0,
-                        "open", po, approver, desc, now))  # fmt: skip
+            out.append(
+                (
+                    1,
+                    c,
+                    c,
+                    num,
+                    issue,
+                    due,
+                    cur,
+                    int(Decimal(amount).scaleb(4)),
+                    0,
+                    0,
+                    0,
+                    "open",
+                    po,
+                    approver,
+                    desc,
+                    now,
+                )
+            )
     return out
 
 
@@ -173,8 +223,10 @@ def child(part: str, home: str, invoices: str) -> None:
 def run_child(part: str, home: Path, invoices: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", part, str(home), str(invoices)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -193,8 +245,10 @@ def main() -> None:
         t = time.perf_counter()
         invoices = make_files(home, args.rows)
         setup_ledger(home)
-        print(f"{args.rows:,} invoices, {invoices.stat().st_size / 1e6:.0f} MB of CSV "
-              f"(made in {time.perf_counter() - t:.1f}s)")  # fmt: skip
+        print(
+            f"{args.rows:,} invoices, {invoices.stat().st_size / 1e6:.0f} MB of CSV "
+            f"(made in {time.perf_counter() - t:.1f}s)"
+        )
         base = run_child("baseline", home, invoices)
         base_csv = run_child("baseline+csv", home, invoices)
         ours = run_child("arrears", home, invoices)

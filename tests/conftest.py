@@ -86,3 +86,18 @@ def cli(org):
 def write(path: Path, text: str) -> Path:
     path.write_text(text.lstrip("\n"), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server; arrears' default mailer points at it."""
+    from .smtp import smtp_server
+
+    with smtp_server() as (sink, port):
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+            }
+        }
+        yield sink

@@ -6,7 +6,7 @@ import click
 
 from arrears import __version__
 
-from . import ledger, reports, setup
+from . import dunning, ledger, policy, reports, setup
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -25,6 +25,6 @@ def main(org: str | None) -> None:
     """
 
 
-for module in (setup, ledger, reports):
+for module in (setup, ledger, reports, policy, dunning):
     for command in module.COMMANDS:
         main.add_command(command)

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from arrears.core.parsing import Invalid, parse_date
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # lines stay whole (for grep); tables still fit
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # problems stay one per line
 
 

@@ -14,6 +14,9 @@ class Client(OrgModel):
     language = models.CharField(max_length=16, default="en")
     sales_owner_email = models.EmailField(blank=True)
     delivery_lead_email = models.EmailField(blank=True)
+    policy = models.SlugField(
+        max_length=60, blank=True, help_text="Dunning policy (empty: default)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

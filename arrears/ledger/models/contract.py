@@ -38,6 +38,9 @@ class Contract(OrgModel):
     governing_law = models.CharField(
         max_length=10, help_text="Country code of the law that governs."
     )
+    policy = models.SlugField(
+        max_length=60, blank=True, help_text="Dunning policy (empty: the client's)."
+    )
 
     class Meta:
         constraints = [

@@ -1,0 +1,46 @@
+"""What every channel shares: the message to deliver, the transport, its one error type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class TransportError(Exception):
+    """Delivery failed. `permanent` failures are not retried (a 5xx, no such recipient);
+    temporary ones are, with backoff (a 4xx, a refused connection, a timeout)."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    subject: str
+    text: str
+    html: str
+    from_email: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    reply_to: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Transport:
+    """Delivers `Outgoing` messages. Use as a context manager so that one connection serves a
+    whole run."""
+
+    kind = ""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, message: Outgoing) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the connection (reopened by the next send)."""

@@ -1,0 +1,69 @@
+"""Subject, plain text and HTML of a message, from one template per step and language.
+
+A step's template (`templates/<lang>/<step>.txt`) fills blocks: `subject`, `body`; the layouts
+around it (`_subject.txt`, `_layout.txt`, `_layout.html`) place them and list the invoices.
+The same template is rendered twice, without escaping for the text part and with escaping for
+the HTML part. Languages without their own template fall back to English.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from django.template import Context, Engine
+from django.template.exceptions import TemplateDoesNotExist
+
+TEMPLATES = Path(__file__).parent / "templates"
+LANGUAGES = ("en", "de", "fr")
+
+
+@cache
+def _engine(html: bool) -> Engine:
+    return Engine(
+        dirs=[str(TEMPLATES)],
+        autoescape=html,
+        libraries={},
+        builtins=["django.template.defaulttags", "django.template.defaultfilters"],
+    )
+
+
+def language_of(tag: str) -> str:
+    base = (tag or "en").replace("-", "_").split("_")[0].lower()
+    return base if base in LANGUAGES else "en"
+
+
+def known_templates() -> frozenset[str]:
+    """Template names a policy may use: every client-facing one in English, every internal one."""
+    names = {p.stem for p in (TEMPLATES / "en").glob("*.txt") if not p.name.startswith("_")}
+    names |= {p.stem for p in (TEMPLATES / "internal").glob("*.txt") if not p.name.startswith("_")}
+    return frozenset(names)
+
+
+def render(
+    template: str, context: dict, *, language: str = "en", internal: bool = False
+) -> tuple[str, str, str]:
+    """(subject, text, html)."""
+    folder = "internal" if internal else language_of(language)
+    name = f"{folder}/{template}.txt"
+    try:
+        _engine(False).get_template(name)
+    except TemplateDoesNotExist:
+        folder = "internal" if internal else "en"
+        name = f"{folder}/{template}.txt"
+    parts = []
+    for layout, html in (("_subject.txt", False), ("_layout.txt", False), ("_layout.html", True)):
+        ctx = {**context, "layout": f"{folder}/{layout}"}
+        parts.append(_engine(html).get_template(name).render(Context(ctx, autoescape=html)))
+    subject = " ".join(parts[0].split())
+    return subject, _tidy(parts[1]), parts[2]
+
+
+def _tidy(text: str) -> str:
+    """No runs of blank lines, no trailing spaces: templates are indented for people."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,364 @@
+"""Verbs that drive the dunning engine: plan, apply, approve, reject, promise, dispute, resolve,
+timeline."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from arrears.core.money import round_money
+
+from .common import DATE, err, fail, organisation, out
+
+STATUS_STYLE = {"due": "green", "needs_approval": "yellow", "waiting": "cyan", "blocked": "red"}
+
+
+def _today(org):
+    from arrears.ledger.reports import org_today
+
+    return org_today(org)
+
+
+def action_json(a) -> dict:
+    return {
+        "key": a.key,
+        "client_id": a.client_id,
+        "step": a.step,
+        "kind": a.kind,
+        "level": a.level,
+        "status": a.status,
+        "scheduled_for": a.scheduled_for.isoformat(),
+        "to": list(a.to),
+        "cc": list(a.cc),
+        "items": [
+            {
+                "invoice_number": i.invoice_number,
+                "step": i.step,
+                "outstanding": str(round_money(i.outstanding, i.currency)),
+                "currency": i.currency,
+                "due_date": i.due_date.isoformat(),
+                "days_overdue": i.days_overdue,
+            }
+            for i in a.items
+        ],
+        "reason": a.reason,
+        "template": a.template,
+        "policy": a.policy,
+    }
+
+
+def idle_json(i) -> dict:
+    return {
+        "client_id": i.client_id,
+        "invoice_number": i.invoice_number,
+        "status": "idle",
+        "reason": i.reason,
+        "next_step": i.next_step,
+        "next_on": i.next_on.isoformat() if i.next_on else None,
+    }
+
+
+@click.command()
+@click.option(
+    "--date",
+    "on",
+    type=DATE,
+    help="Plan this day (default: today in the organisation's time zone).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 366),
+    help="The calendar of the next N days, assuming nobody pays.",
+)
+@click.option("--client", "client_id", help="Only this client.")
+@click.option("--explain", is_flag=True, help="Also list open invoices that get nothing, and why.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def plan(ctx, on, days, client_id, explain, fmt):
+    """What the engine would do (nothing is sent or written).
+
+    Each action has a status: due (will be done by `arrears apply`), needs_approval (approve it
+    with `arrears approve KEY`), waiting (a lever waiting for notice or for an earlier lever)
+    or blocked (a gate clause is missing, no contact to write to, or rejected).
+    """
+    org = organisation(ctx)
+    from arrears.dunning.engine import calendar, make_plan
+
+    on = on or _today(org)
+    idle = []
+    if days:
+        actions = calendar(org, on, days, client_id=client_id)
+    else:
+        result, _ = make_plan(org, on, client_id=client_id, explain=explain)
+        actions, idle = list(result.actions), list(result.idle)
+    if fmt == "json":
+        rows = [action_json(a) for a in actions] + [idle_json(i) for i in idle]
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    title = (
+        f"Plan for {on}"
+        + (f" and the next {days - 1} days" if days and days > 1 else "")
+        + f" — {org.name}"
+    )
+    if not actions:
+        out.print(f"{title}: nothing to do.")
+    else:
+        table = Table(title=title, title_justify="left", show_lines=False)
+        if days:
+            table.add_column("date", no_wrap=True)
+        for col in ("client", "step", "status", "invoices", "to / reason"):
+            table.add_column(col, overflow="fold")
+        for a in actions:
+            invs = ", ".join(
+                i.invoice_number if i.step == a.step else f"{i.invoice_number} ({i.step})"
+                for i in a.items
+            )
+            who = (
+                a.reason
+                if a.status != "due"
+                else ", ".join(a.to) + (f" cc {', '.join(a.cc)}" if a.cc else "")
+            )
+            row = [
+                a.client_id,
+                f"{a.step} [dim]{a.kind}[/]",
+                f"[{STATUS_STYLE[a.status]}]{a.status}[/]",
+                invs,
+                who,
+            ]
+            table.add_row(*([a.scheduled_for.isoformat()] if days else []), *row)
+        out.print(table)
+        counts = {}
+        for a in actions:
+            counts[a.status] = counts.get(a.status, 0) + 1
+        out.print("  " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        if any(a.status == "needs_approval" for a in actions):
+            out.print(
+                "  Keys to approve: "
+                + ", ".join(a.key for a in actions if a.status == "needs_approval")
+            )
+    if idle:
+        table = Table(title="Open invoices with nothing to do today", title_justify="left")
+        for col in ("client", "invoice", "why"):
+            table.add_column(col, overflow="fold")
+        for i in idle:
+            table.add_row(i.client_id, i.invoice_number, i.reason)
+        out.print(table)
+
+
+@click.command()
+@click.option(
+    "--date",
+    "on",
+    type=DATE,
+    help="Act as on this day (catching up, testing); the send window is not applied.",
+)
+@click.pass_context
+def apply(ctx, on):
+    """Do what is due: write each action to the outbox, send it, mark it sent.
+
+    Safe to run every few minutes from cron and as several processes at once: nothing is sent
+    twice. Right before each send the action is checked against the ledger again, so a payment,
+    dispute, promise or write-off recorded since cancels it. Temporary mail failures are retried
+    with backoff on later runs; permanent ones are marked failed and alerted. Exits 1 when
+    anything failed.
+    """
+    org = organisation(ctx)
+    from arrears.dunning.engine import run_day
+
+    day = on or _today(org)
+    progress = Progress(
+        TextColumn("sending"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    )
+    state = {"task": None}
+
+    def on_ready(n):
+        if n > 20 and err.is_terminal:
+            progress.start()
+            state["task"] = progress.add_task("send", total=n)
+
+    def advance(n):
+        if state["task"] is not None:
+            progress.advance(state["task"], n)
+
+    try:
+        report = run_day(org, day, honour_window=on is None, progress=advance, on_ready=on_ready)
+    finally:
+        if state["task"] is not None:
+            progress.stop()
+    d = report.delivery
+    waiting = sum(1 for a in report.plan.actions if a.status == "needs_approval")
+    out.print(
+        f"{day}: {report.queued} queued, {d.sent} sent, {d.cancelled} cancelled, {d.retrying} to retry, "
+        f"{d.failed} failed" + (f"; {waiting} need approval (arrears plan)" if waiting else "")
+    )
+    for problem in d.problems:
+        err.print(f"[red]✗[/] {problem}", markup=True)
+    if d.failed or d.retrying:
+        sys.exit(1)
+
+
+def _decide(ctx, key, by, decision, reason, on):
+    org = organisation(ctx)
+    from arrears.dunning.decisions import DecisionError, decide
+
+    by = by or _env_user()
+    if not by:
+        fail("say who decides: --by EMAIL (or ARREARS_USER)")
+    try:
+        approval = decide(
+            org, key, decision, by_email=by, on=on or _today(org), reason=reason or ""
+        )
+    except DecisionError as exc:
+        fail(str(exc))
+    out.print(f"[green]✓[/] {approval.key} {approval.decision} by {by}")
+
+
+def _env_user():
+    import os
+
+    return os.environ.get("ARREARS_USER", "")
+
+
+@click.command()
+@click.argument("key")
+@click.option(
+    "--by", help="Email of the person approving (owner or leadership). Also ARREARS_USER."
+)
+@click.option("--date", "on", type=DATE, help="The plan day the key comes from (default: today).")
+@click.pass_context
+def approve(ctx, key, by, on):
+    """Approve the proposed action KEY (see `arrears plan`); the next `arrears apply` does it."""
+    _decide(ctx, key, by, "approved", "", on)
+
+
+@click.command()
+@click.argument("key")
+@click.option("--reason", required=True, help="Why not (kept with the decision).")
+@click.option(
+    "--by", help="Email of the person rejecting (owner or leadership). Also ARREARS_USER."
+)
+@click.option("--date", "on", type=DATE)
+@click.pass_context
+def reject(ctx, key, reason, by, on):
+    """Reject the proposed action KEY: it is never done."""
+    _decide(ctx, key, by, "rejected", reason, on)
+
+
+def _invoice(org, number):
+    from arrears.ledger.models import Invoice
+
+    inv = Invoice.objects.for_org(org).filter(number=number).select_related("client").first()
+    if inv is None:
+        fail(f"no invoice {number!r}")
+    return inv
+
+
+@click.command()
+@click.argument("invoice_number")
+@click.option(
+    "--until", "until", type=DATE, required=True, help="The date the client promised to pay by."
+)
+@click.option("--note", default="")
+@click.pass_context
+def promise(ctx, invoice_number, until, note):
+    """Record a promise to pay: reminders pause until the date plus the policy's grace."""
+    org = organisation(ctx)
+    from arrears.dunning.pauses import PauseError
+    from arrears.dunning.pauses import promise as make
+
+    try:
+        p = make(_invoice(org, invoice_number), until, today=_today(org), note=note)
+    except PauseError as exc:
+        fail(str(exc))
+    out.print(
+        f"[green]✓[/] {invoice_number}: promised by {p.until}; reminders pause until then plus the grace"
+    )
+
+
+@click.command()
+@click.argument("invoice_number")
+@click.option(
+    "--reason",
+    type=click.Choice(["administrative", "cash-flow", "quality", "approval-pending", "other"]),
+    required=True,
+)
+@click.option("--note", default="")
+@click.pass_context
+def dispute(ctx, invoice_number, reason, note):
+    """Record that the client disputes an invoice: its reminders pause until `arrears resolve`."""
+    org = organisation(ctx)
+    from arrears.dunning.pauses import PauseError
+    from arrears.dunning.pauses import dispute as make
+
+    try:
+        make(_invoice(org, invoice_number), reason, today=_today(org), note=note)
+    except PauseError as exc:
+        fail(str(exc))
+    out.print(f"[green]✓[/] {invoice_number} disputed ({reason}); its reminders are paused")
+
+
+@click.command()
+@click.argument("invoice_number")
+@click.option("--note", default="", help="How it was resolved.")
+@click.pass_context
+def resolve(ctx, invoice_number, note):
+    """End the dispute on an invoice: its reminders resume with the current step."""
+    org = organisation(ctx)
+    from arrears.dunning.pauses import PauseError
+    from arrears.dunning.pauses import resolve as close
+
+    try:
+        close(_invoice(org, invoice_number), today=_today(org), note=note)
+    except PauseError as exc:
+        fail(str(exc))
+    out.print(f"[green]✓[/] dispute on {invoice_number} resolved; reminders resume")
+
+
+@click.command()
+@click.argument("client_id")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def timeline(ctx, client_id, fmt):
+    """Everything that happened with a client, in order: invoices, payments, messages sent,
+    steps skipped, disputes, promises, approvals."""
+    org = organisation(ctx)
+    from arrears.dunning.timeline import events
+    from arrears.ledger.models import Client
+
+    client = Client.objects.for_org(org).filter(external_id=client_id).first()
+    if client is None:
+        fail(f"no client {client_id!r}")
+    found = events(client)
+    if fmt == "json":
+        json.dump(
+            [{"when": e.when.isoformat(), "kind": e.kind, "text": e.text} for e in found],
+            sys.stdout,
+            indent=2,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+        return
+    table = Table(title=f"{client.name} ({client.external_id})", title_justify="left")
+    table.add_column("when", no_wrap=True)
+    table.add_column("what", no_wrap=True)
+    table.add_column("", overflow="fold")
+    for e in found:
+        when = (
+            e.when.strftime("%Y-%m-%d %H:%M")
+            if (e.when.hour or e.when.minute)
+            else e.when.strftime("%Y-%m-%d")
+        )
+        table.add_row(when, e.kind, e.text)
+    out.print(table)
+
+
+COMMANDS = [plan, apply, approve, reject, promise, dispute, resolve, timeline]

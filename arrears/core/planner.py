@@ -1,0 +1,640 @@
+"""The planner: (ledger state, policies, date) -> the actions due that day. A pure function.
+
+Rules (issue 4):
+- a step's date is the first business day of the client's country on or after due + offset;
+- messages catch up without flooding: an invoice gets only its most advanced message step
+  whose date has come, and earlier unsent ones are skipped (recorded when it is sent);
+- levers never surprise: a lever waits until its date, every earlier lever its contract allows
+  is performed, and a message about the invoice went out at least `notice_days` before;
+- client-facing actions only on the client's business days; internal ones any day;
+- one message per client per day, in the tone of its most advanced step;
+- nothing for an invoice that is disputed, on a payment plan, promised (until the date plus
+  grace) or owes less than the minimum; a promise past its grace is broken and alerted;
+- a gated step without its clause is blocked; an approval step waits for an approval;
+- every action's key is made of what it is (step, client, invoices), never of when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+from arrears.core.calendar import BusinessCalendar, calendar_for
+from arrears.core.policy import Policy, Step
+
+DUE, NEEDS_APPROVAL, WAITING, BLOCKED = "due", "needs_approval", "waiting", "blocked"
+
+
+class InvoiceState(NamedTuple):
+    pk: int
+    number: str
+    client_pk: int
+    issue_date: date
+    due_date: date
+    currency: str
+    outstanding: Decimal
+    contract: str | None  # the contract's id, for reasons
+    clauses: frozenset[str]  # the contract's clauses that are `yes`
+    policy: str | None  # assigned policy name (contract's, else client's), None: default
+    dispute: str | None = None  # reason of the open dispute
+    promise: tuple[int, date] | None = None  # (promise id, promised date) of an active promise
+    on_plan: bool = False  # covered by an active payment plan
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    email: str
+    name: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientState:
+    pk: int
+    external_id: str
+    name: str
+    country: str
+    timezone: str
+    language: str
+    contacts: tuple[Contact, ...] = ()
+    sales_owner: str = ""
+    delivery_lead: str = ""
+    policy: str | None = None
+
+
+@dataclass(frozen=True)
+class People:
+    """The organisation's own people, for internal roles."""
+
+    leadership: tuple[str, ...] = ()
+    accounting: tuple[str, ...] = ()
+    fallback: str = ""  # the accounts address: an internal alert always reaches someone
+
+
+@dataclass
+class History:
+    """What was done before: invoice pk -> step -> date (performed, skipped or in flight);
+    client pk -> client-level step -> date performed; invoice pk -> date of the last message the
+    client was sent about it; approval decisions ('approved' or 'rejected') by action key for
+    client-level steps, and by (invoice pk, step) for invoice-level ones (an approval of a
+    message covers each invoice in it, whatever it is later grouped with)."""
+
+    done: dict[int, dict[str, date]] = field(default_factory=dict)
+    client_done: dict[int, dict[str, date]] = field(default_factory=dict)
+    last_message: dict[int, date] = field(default_factory=dict)
+    approvals: dict[str, str] = field(default_factory=dict)
+    item_approvals: dict[tuple[int, str], str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    invoice_pk: int
+    invoice_number: str
+    step: str
+    outstanding: Decimal
+    currency: str
+    due_date: date
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    client_pk: int
+    client_id: str
+    step: str
+    kind: str
+    level: str
+    status: str
+    scheduled_for: date
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    items: tuple[Item, ...]
+    reason: str
+    template: str
+    policy: str
+    approval: bool = False
+    skips: tuple[tuple[int, str], ...] = ()  # (invoice pk, step) left behind by catching up
+    promise_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Idle:
+    """An open invoice that gets nothing today, and why."""
+
+    client_id: str
+    invoice_number: str
+    reason: str
+    next_step: str | None = None
+    next_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenPromise:
+    promise_id: int
+    invoice_pk: int
+    invoice_number: str
+    client_pk: int
+    until: date
+
+
+@dataclass(frozen=True)
+class Plan:
+    on: date
+    actions: tuple[Action, ...]
+    idle: tuple[Idle, ...] = ()
+    broken: tuple[BrokenPromise, ...] = ()
+
+
+def make_key(step: str, client_id: str, items: Iterable[tuple[str, str]] = ()) -> str:
+    """`nudge-2/C001/INV-7+INV-9@nudge-1`: the top step, the client, and each invoice (with its
+    own step where it differs). Long keys end in a hash instead of the invoice list."""
+    parts = sorted(number if s == step else f"{number}@{s}" for number, s in items)
+    key = f"{step}/{client_id}" + (f"/{'+'.join(parts)}" if parts else "")
+    if len(key) > 180:
+        digest = hashlib.sha256("+".join(parts).encode()).hexdigest()[:32]
+        key = f"{step}/{client_id}/{len(parts)}-invoices-{digest}"
+    return key
+
+
+def plan(
+    clients: Mapping[int, ClientState],
+    invoices: Iterable[InvoiceState],
+    policies: Mapping[str, Policy],
+    history: History,
+    people: People,
+    on: date,
+    *,
+    explain: bool = False,
+) -> Plan:
+    """Everything due on `on`. `invoices` are the open ones (any order)."""
+    by_client: dict[int, list[InvoiceState]] = defaultdict(list)
+    for inv in invoices:
+        by_client[inv.client_pk].append(inv)
+    actions: list[Action] = []
+    idle: list[Idle] = []
+    broken: list[BrokenPromise] = []
+    default = policies["default"]
+    dates: dict[str, dict] = {}
+    for client_pk in sorted(by_client, key=lambda pk: clients[pk].external_id):
+        client = clients[client_pk]
+        _Client(
+            client, by_client[client_pk], policies, default, history, people, on, explain, dates
+        ).run(actions, idle, broken)
+    return Plan(on, tuple(actions), tuple(idle), tuple(broken))
+
+
+class _Client:
+    """The planning of one client's invoices on one day."""
+
+    def __init__(self, client, invoices, policies, default, history, people, on, explain, dates):
+        self.c = client
+        self.invoices = sorted(invoices, key=lambda i: (i.due_date, i.number))
+        self.policies = policies
+        self.default = default
+        self.h = history
+        self.people = people
+        self.on = on
+        self.explain = explain
+        self.cal: BusinessCalendar = calendar_for(client.country)
+        self.business = self.cal.is_business_day(on)
+        # message-step dates by (policy, due date), shared by the clients of a country within
+        # one plan: a million invoices cost a few thousand calendar walks
+        self.dates = dates.setdefault(client.country, {})
+
+    def policy_of(self, inv: InvoiceState) -> Policy:
+        name = inv.policy or self.c.policy
+        return self.policies.get(name, self.default) if name else self.default
+
+    def item(self, inv: InvoiceState, step: str) -> Item:
+        return Item(
+            inv.pk,
+            inv.number,
+            step,
+            inv.outstanding,
+            inv.currency,
+            inv.due_date,
+            (self.on - inv.due_date).days,
+        )
+
+    def run(self, actions: list[Action], idle: list[Idle], broken: list[BrokenPromise]) -> None:
+        on, c, h = self.on, self.c, self.h
+        messages: list[tuple[InvoiceState, Step, Policy, list]] = []
+        levers: dict[str, dict] = {}
+        others: dict[str, dict] = {}
+        for inv in self.invoices:
+            policy = self.policy_of(inv)
+            if inv.dispute:
+                self._idle(idle, inv, f"paused: disputed ({inv.dispute})")
+                continue
+            if inv.on_plan:
+                self._idle(idle, inv, "paused: covered by a payment plan")
+                continue
+            if inv.promise:
+                pid, until = inv.promise
+                grace_end = until + timedelta(days=policy.promise_grace_days)
+                if on <= grace_end:
+                    self._idle(
+                        idle, inv, f"paused: promised to pay by {until} (grace until {grace_end})"
+                    )
+                    continue
+                broken.append(BrokenPromise(pid, inv.pk, inv.number, c.pk, until))
+                actions.append(self._promise_alert(inv, pid, until, policy))
+            if inv.outstanding < policy.minimum_amount:
+                self._idle(
+                    idle, inv, f"below the minimum of {policy.minimum_amount} {inv.currency}"
+                )
+                continue
+            done = h.done.get(inv.pk, {})
+            self._message(inv, policy, done, messages, idle)
+            self._levers(inv, policy, levers)
+            self._others(inv, policy, done, others)
+        self._message_actions(messages, actions, idle)
+        self._lever_actions(levers, actions, idle)
+        self._other_actions(others, actions)
+
+    # -- per invoice -------------------------------------------------------------------------
+    def _idle(self, idle, inv, reason, next_step=None, next_on=None):
+        if self.explain:
+            idle.append(Idle(self.c.external_id, inv.number, reason, next_step, next_on))
+
+    def message_dates(self, policy: Policy, due: date) -> tuple[date, ...]:
+        """Each message step's date: the first business day on or after due + offset, and after
+        the previous step's date, so that holidays never fold two steps into one day."""
+        key = (policy.name, due)
+        dates = self.dates.get(key)
+        if dates is None:
+            out: list[date] = []
+            for s in policy.message_steps:
+                d = s.date_for(due, self.cal)
+                if out and d <= out[-1]:
+                    d = self.cal.on_or_after(out[-1] + timedelta(days=1))
+                out.append(d)
+            dates = self.dates[key] = tuple(out)
+        return dates
+
+    def _message(self, inv, policy, done, messages, idle) -> None:
+        on = self.on
+        current = None
+        steps = policy.message_steps
+        dates = self.message_dates(policy, inv.due_date)
+        for i in range(len(steps) - 1, -1, -1):
+            if dates[i] <= on:
+                current = i
+                break
+        if current is not None and steps[current].id not in done:
+            s = steps[current]
+            skipped = [(inv.pk, e.id) for e in steps[:current] if e.id not in done]
+            messages.append((inv, s, policy, skipped))
+            return
+        if self.explain:
+            nxt = steps[current + 1] if current is not None and current + 1 < len(steps) else None
+            if current is None and steps:
+                nxt = steps[0]
+            if nxt is not None:
+                when = dates[steps.index(nxt)]
+                self._idle(idle, inv, f"next step {nxt.id} on {when}", nxt.id, when)
+            else:
+                self._idle(idle, inv, "every message step has been sent")
+
+    def _levers(self, inv, policy, levers) -> None:
+        on, cal, done_client = self.on, self.cal, self.h.client_done.get(self.c.pk, {})
+        for n, lever in enumerate(policy.lever_steps):
+            if lever.date_for(inv.due_date, cal) > on:
+                return
+            if lever.id in done_client:
+                continue
+            slot = levers.setdefault(
+                lever.id,
+                {"step": lever, "policy": policy, "ready": [], "waiting": [], "blocked": []},
+            )
+            if lever.gate and lever.gate not in inv.clauses:
+                where = f"contract {inv.contract}" if inv.contract else "no contract"
+                slot["blocked"].append((inv, f"{inv.number}: {where} has no {lever.gate}"))
+                continue
+            before = [
+                e
+                for e in policy.lever_steps[:n]
+                if (not e.gate or e.gate in inv.clauses) and e.id not in done_client
+            ]
+            if before:
+                slot["waiting"].append(
+                    (inv, f"{inv.number}: waiting for {before[0].id} to be performed first")
+                )
+                return
+            last = self.h.last_message.get(inv.pk)
+            if last is None:
+                slot["waiting"].append(
+                    (inv, f"{inv.number}: no message has been sent about it yet")
+                )
+                return
+            ready_on = last + timedelta(days=policy.notice_days)
+            if ready_on > on:
+                slot["waiting"].append(
+                    (
+                        inv,
+                        f"{inv.number}: waiting until {ready_on} "
+                        f"({policy.notice_days} days' notice after the message of {last})",
+                    )
+                )
+                return
+            slot["ready"].append(inv)
+            return
+
+    def _others(self, inv, policy, done, others) -> None:
+        on, cal, done_client = self.on, self.cal, self.h.client_done.get(self.c.pk, {})
+        for step in policy.other_steps:
+            if step.date_for(inv.due_date, cal) > on:
+                return
+            if (step.id in done_client) if step.level == "client" else (step.id in done):
+                continue
+            slot = others.setdefault(
+                step.id, {"step": step, "policy": policy, "ready": [], "blocked": []}
+            )
+            if step.gate and step.gate not in inv.clauses:
+                slot["blocked"].append((inv, f"{inv.number}: no {step.gate}"))
+            else:
+                slot["ready"].append(inv)
+
+    # -- per client --------------------------------------------------------------------------
+    def _message_actions(self, messages, actions, idle) -> None:
+        if not messages:
+            return
+        if not self.business:
+            why = self.cal.why_not(self.on)
+            for inv, s, _, _ in messages:
+                self._idle(
+                    idle,
+                    inv,
+                    f"{s.id} waits for a business day: {why}",
+                    s.id,
+                    self.cal.on_or_after(self.on),
+                )
+            return
+        ready, approved, pending, blocked = [], [], [], []
+        for entry in messages:
+            inv, s = entry[0], entry[1]
+            decision = self.h.item_approvals.get((inv.pk, s.id)) if s.approval else None
+            if s.gate and s.gate not in inv.clauses:
+                blocked.append((entry, f"{inv.number}: contract has no {s.gate}"))
+            elif decision == "rejected":
+                blocked.append((entry, f"{inv.number}: {s.id} was rejected"))
+            elif s.approval and decision != "approved":
+                pending.append(entry)
+            elif s.approval:
+                approved.append(entry)
+            else:
+                ready.append(entry)
+        for group, status, reason in (
+            (ready, DUE, ""),
+            (approved, DUE, "approved"),
+            (pending, NEEDS_APPROVAL, "needs an approval by an owner or leadership"),
+        ):
+            if group:
+                self._message_action(group, status, reason, actions)
+        for (inv, s, policy, _), reason in blocked:
+            actions.append(self._action(s, policy, [self.item(inv, s.id)], BLOCKED, reason))
+
+    def _message_action(self, group, status, reason, actions) -> None:
+        top = max(group, key=lambda e: e[2].rank(e[1].id))
+        step, policy = top[1], top[2]
+        items = [self.item(inv, s.id) for inv, s, _, _ in group]
+        skips = tuple(sk for *_, skipped in group for sk in skipped)
+        key = make_key(step.id, self.c.external_id, [(i.invoice_number, i.step) for i in items])
+        if status == NEEDS_APPROVAL:
+            reason = f"{step.id} {reason}"
+        action = self._action(step, policy, items, status, reason, key=key, skips=skips)
+        actions.append(action)
+        if action.status == DUE:
+            self._notify(group, action, actions)
+
+    def _approval(self, key: str, step: Step) -> tuple[str, str]:
+        decision = self.h.approvals.get(key)
+        if decision == "approved":
+            return DUE, "approved"
+        if decision == "rejected":
+            return BLOCKED, "rejected by a person"
+        return NEEDS_APPROVAL, f"{step.id} needs an approval by an owner or leadership"
+
+    def _notify(self, group, action: Action, actions) -> None:
+        """Internal alerts that ride along with a step (`notify` in the policy)."""
+        by_step = defaultdict(list)
+        for inv, s, policy, _ in group:
+            if s.notify:
+                by_step[s.id].append((inv, s, policy))
+        for sid, entries in by_step.items():
+            s, policy = entries[0][1], entries[0][2]
+            items = [self.item(inv, sid) for inv, _, _ in entries]
+            alert = f"{sid}-alert"
+            key = make_key(alert, self.c.external_id, [(i.invoice_number, alert) for i in items])
+            actions.append(
+                Action(
+                    key,
+                    self.c.pk,
+                    self.c.external_id,
+                    alert,
+                    "internal",
+                    "invoice",
+                    DUE,
+                    self.on,
+                    self._internal(s.notify),
+                    (),
+                    tuple(
+                        Item(
+                            i.invoice_pk,
+                            i.invoice_number,
+                            alert,
+                            i.outstanding,
+                            i.currency,
+                            i.due_date,
+                            i.days_overdue,
+                        )
+                        for i in items
+                    ),
+                    f"{sid} sent to {self.c.name}",
+                    "step-alert",
+                    policy.name,
+                )
+            )
+
+    def _lever_actions(self, levers, actions, idle) -> None:
+        for sid, slot in levers.items():
+            step, policy = slot["step"], slot["policy"]
+            key = make_key(sid, self.c.external_id)
+            if slot["ready"]:
+                items = [self.item(inv, sid) for inv in slot["ready"]]
+                if not self.business:
+                    why = self.cal.why_not(self.on)
+                    for inv in slot["ready"]:
+                        self._idle(idle, inv, f"{sid} waits for a business day: {why}")
+                    continue
+                status, reason = (DUE, "")
+                if step.approval:
+                    status, reason = self._approval(key, step)
+                if status == DUE and not reason:
+                    clauses = f" under {step.gate}" if step.gate else ""
+                    reason = f"{len(items)} invoice(s) past {step.offset_days} days{clauses}"
+                actions.append(self._action(step, policy, items, status, reason, key=key))
+            elif slot["waiting"]:
+                inv0 = [inv for inv, _ in slot["waiting"]]
+                reason = "; ".join(r for _, r in slot["waiting"])
+                actions.append(
+                    self._action(
+                        step, policy, [self.item(i, sid) for i in inv0], WAITING, reason, key=key
+                    )
+                )
+            elif slot["blocked"]:
+                inv0 = [inv for inv, _ in slot["blocked"]]
+                reason = "; ".join(r for _, r in slot["blocked"])
+                actions.append(
+                    self._action(
+                        step, policy, [self.item(i, sid) for i in inv0], BLOCKED, reason, key=key
+                    )
+                )
+
+    def _other_actions(self, others, actions) -> None:
+        for sid, slot in others.items():
+            step, policy = slot["step"], slot["policy"]
+            if slot["ready"]:
+                items = [self.item(inv, sid) for inv in slot["ready"]]
+                key = make_key(
+                    sid,
+                    self.c.external_id,
+                    () if step.level == "client" else [(i.invoice_number, sid) for i in items],
+                )
+                status, reason = (DUE, f"{len(items)} invoice(s) past {step.offset_days} days")
+                if step.approval:
+                    status, reason = self._approval(key, step)
+                actions.append(self._action(step, policy, items, status, reason, key=key))
+            elif slot["blocked"]:
+                items = [self.item(inv, sid) for inv, _ in slot["blocked"]]
+                actions.append(
+                    self._action(
+                        step, policy, items, BLOCKED, "; ".join(r for _, r in slot["blocked"])
+                    )
+                )
+
+    def _promise_alert(self, inv, pid, until, policy) -> Action:
+        item = self.item(inv, "promise-broken")
+        return Action(
+            f"promise-broken/{self.c.external_id}/{pid}",
+            self.c.pk,
+            self.c.external_id,
+            "promise-broken",
+            "internal",
+            "invoice",
+            DUE,
+            self.on,
+            self._internal(("sales_owner",)),
+            (),
+            (item,),
+            f"{inv.number}: the promise to pay by {until} was not kept",
+            "promise-broken",
+            policy.name,
+            promise_id=pid,
+        )
+
+    # -- recipients --------------------------------------------------------------------------
+    def _contacts(self, roles: tuple[str, ...], exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
+        out: list[str] = []
+        for role in roles:
+            for contact in self.c.contacts:
+                if (
+                    role in contact.roles
+                    and contact.email not in out
+                    and contact.email not in exclude
+                ):
+                    out.append(contact.email)
+        return tuple(out)
+
+    def _internal(self, roles: tuple[str, ...]) -> tuple[str, ...]:
+        out: list[str] = []
+        for role in roles:
+            if role == "sales_owner":
+                found: tuple[str, ...] = (self.c.sales_owner,) if self.c.sales_owner else ()
+            elif role == "delivery_lead":
+                found = (self.c.delivery_lead,) if self.c.delivery_lead else ()
+            else:
+                found = getattr(self.people, role)
+            out.extend(e for e in found if e not in out)
+        if not out and self.people.fallback:
+            out.append(self.people.fallback)
+        return tuple(out)
+
+    def _action(self, step, policy, items, status, reason, *, key=None, skips=()) -> Action:
+        if step.kind in ("internal", "recommendation"):
+            to, cc = self._internal(step.to), ()
+        else:
+            to = self._contacts(step.to)
+            cc = self._contacts(step.cc, exclude=to)
+            if not to and status in (DUE, NEEDS_APPROVAL):
+                status, reason = (
+                    BLOCKED,
+                    f"{self.c.external_id} has no {'/'.join(step.to)} contact to send to",
+                )
+        if key is None:
+            key = make_key(step.id, self.c.external_id, [(i.invoice_number, i.step) for i in items])
+        return Action(
+            key,
+            self.c.pk,
+            self.c.external_id,
+            step.id,
+            step.kind,
+            step.level,
+            status,
+            self.on,
+            to,
+            cc,
+            tuple(items),
+            reason,
+            step.template,
+            policy.name,
+            step.approval,
+            tuple(skips),
+        )
+
+
+def forecast(
+    clients, invoices, policies, history: History, people, start: date, days: int
+) -> list[Action]:
+    """The calendar of the next `days` days, assuming nobody pays and nobody approves: each
+    day's due actions are taken as done; an action that waits or needs approval is listed on
+    the first day it appears."""
+    h = History(
+        {k: dict(v) for k, v in history.done.items()},
+        {k: dict(v) for k, v in history.client_done.items()},
+        dict(history.last_message),
+        dict(history.approvals),
+    )
+    invoices = list(invoices)
+    shown: set[tuple[str, str]] = set()
+    out: list[Action] = []
+    for n in range(days):
+        day = start + timedelta(days=n)
+        result = plan(clients, invoices, policies, h, people, day)
+        for a in result.actions:
+            if a.status != DUE:
+                if (a.key, a.status) not in shown:
+                    shown.add((a.key, a.status))
+                    out.append(a)
+                continue
+            out.append(a)
+            for pk, sid in a.skips:
+                h.done.setdefault(pk, {})[sid] = day
+            for i in a.items:
+                if a.level == "client":
+                    h.client_done.setdefault(a.client_pk, {})[a.step] = day
+                else:
+                    h.done.setdefault(i.invoice_pk, {})[i.step] = day
+                if a.kind in ("email", "letter", "lever"):
+                    h.last_message[i.invoice_pk] = day
+        # a broken promise is marked once; the ladder then resumes
+        if result.broken:
+            gone = {b.invoice_pk for b in result.broken}
+            invoices = [i._replace(promise=None) if i.pk in gone else i for i in invoices]
+    return out

@@ -1,0 +1,232 @@
+"""Turning a due action into the message a person reads: recipients, words in their language,
+amounts and dates in their locale (Babel), and the headers that thread it in their mail reader."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from email.utils import make_msgid
+
+from babel.dates import format_date
+from django.conf import settings
+
+from arrears.channels.base import Outgoing
+from arrears.channels.email.render import language_of, render
+from arrears.core.calendar import calendar_for
+from arrears.core.money import format_money
+from arrears.core.policy import Policy
+from arrears.dunning.models import Message, OutboxAction
+from arrears.ledger.models import Client, Invoice, Organisation, TimeEntry
+
+# What the next step is called when a message announces it.
+NEXT_STEP = {
+    "en": {
+        "nudge-2": "a second reminder",
+        "nudge-3": "a final reminder",
+        "late-notice": "a formal late notice",
+        "maintenance": "maintenance mode (non-essential work stops)",
+        "work-stoppage": "a pause of all work",
+        "suspension": "the suspension of the environments we run for you",
+        "final-demand": "a letter before action",
+    },
+    "de": {
+        "nudge-2": "eine zweite Erinnerung",
+        "nudge-3": "eine letzte Erinnerung",
+        "late-notice": "eine förmliche Mahnung",
+        "maintenance": "der Wartungsmodus (nicht dringende Arbeit ruht)",
+        "work-stoppage": "eine Pause aller Arbeiten",
+        "suspension": "die Sperrung der von uns betriebenen Umgebungen",
+        "final-demand": "eine letzte Mahnung vor gerichtlichen Schritten",
+    },
+    "fr": {
+        "nudge-2": "une deuxième relance",
+        "nudge-3": "une dernière relance",
+        "late-notice": "une mise en demeure",
+        "maintenance": "le mode maintenance (travaux non essentiels suspendus)",
+        "work-stoppage": "la suspension des travaux",
+        "suspension": "la suspension des environnements que nous exploitons",
+        "final-demand": "une dernière mise en demeure avant poursuites",
+    },
+}
+WORDS = {
+    "en": {
+        "invoice": "Invoice",
+        "invoices": "Invoices",
+        "the_invoice": "invoice",
+        "the_invoices": "invoices",
+        "and": "and",
+        "team": "accounts team",
+    },
+    "de": {
+        "invoice": "Rechnung",
+        "invoices": "Rechnungen",
+        "the_invoice": "die Rechnung",
+        "the_invoices": "die Rechnungen",
+        "and": "und",
+        "team": "Buchhaltungsteam",
+    },
+    "fr": {
+        "invoice": "Facture",
+        "invoices": "Factures",
+        "the_invoice": "la facture",
+        "the_invoices": "les factures",
+        "and": "et",
+        "team": "service comptable",
+    },
+}
+
+
+def _join(words: list[str], conj: str) -> str:
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {conj} {words[-1]}"
+
+
+def context(
+    org: Organisation,
+    client: Client,
+    action: OutboxAction,
+    invoices: list[Invoice],
+    policy: Policy | None,
+    on: date,
+) -> dict:
+    internal = action.kind in ("internal", "recommendation")
+    lang = "en" if internal else language_of(client.language)
+    locale = (client.language or "en") if not internal else "en_GB"
+    w = WORDS[lang]
+    numbers = [f"#{i.number}" for i in invoices]
+    owed: dict[str, Decimal] = defaultdict(Decimal)
+    for i in invoices:
+        owed[i.currency] += i.outstanding
+    fmt_date = lambda d: format_date(d, format="long", locale=locale)  # noqa: E731
+    short = lambda d: format_date(d, format="medium", locale=locale)  # noqa: E731
+    items = [
+        {
+            "number": i.number,
+            "issue_date": short(i.issue_date),
+            "due_date": short(i.due_date),
+            "days_overdue": (on - i.due_date).days,
+            "outstanding": format_money(i.outstanding, i.currency, locale),
+            "description": i.description,
+        }
+        for i in invoices
+    ]
+    greeting = (
+        next((c.name for c in client.contacts.all() if c.name and c.email in action.to), "")
+        or w["team"]
+    )
+    ctx = {
+        "org_name": org.name,
+        "accounts_email": org.accounts_email,
+        "client_name": client.name,
+        "client_id": client.external_id,
+        "greeting": greeting,
+        "single": len(invoices) == 1,
+        "items": items,
+        "first": items[0] if items else None,
+        "invoice_label": f"{w['invoice'] if len(numbers) == 1 else w['invoices']} {', '.join(numbers)}"
+        if invoices
+        else "",
+        "the_invoices": f"{w['the_invoice'] if len(numbers) == 1 else w['the_invoices']} "
+        f"{_join([i.number for i in invoices], w['and'])}"
+        if invoices
+        else "",
+        "due_date": fmt_date(invoices[0].due_date) if invoices else "",
+        "days_overdue": max((x["days_overdue"] for x in items), default=0),
+        "total": _join([format_money(v, c, locale) for c, v in sorted(owed.items())], w["and"]),
+        "services": _join(sorted({i.description for i in invoices if i.description}), w["and"])
+        if invoices and all(i.description for i in invoices)
+        else "",
+        "today": fmt_date(on),
+        "sales_owner": client.sales_owner_email,
+        "delivery_lead": client.delivery_lead_email,
+        "alerted_step": action.step.removesuffix("-alert"),
+        "resources": _resources(client, on, w["and"]) if action.step == "nudge-2" else "",
+    }
+    step_id = action.step.removesuffix("-alert")
+    if policy is not None and invoices:
+        nxt = _next_step(policy, step_id, invoices[0], client, on)
+        if nxt:
+            ctx["next_step_label"] = NEXT_STEP[lang].get(nxt[0], nxt[0])
+            ctx["next_step_date"] = fmt_date(nxt[1])
+    return ctx
+
+
+def _resources(client: Client, on: date, conj: str) -> str:
+    """The people who worked for the client in the last 30 days: the team held for them."""
+    names = (
+        TimeEntry.objects.filter(client=client, date__gt=on - timedelta(days=30), date__lte=on)
+        .order_by("person")
+        .values_list("person", flat=True)
+        .distinct()
+    )
+    names = list(names[:6])
+    return _join(names, conj) if names else ""
+
+
+def _next_step(policy: Policy, step_id: str, invoice: Invoice, client: Client, on: date):
+    """The client-facing step after `step_id` and its date, if the contract allows it."""
+    try:
+        rank = policy.rank(step_id)
+    except KeyError:
+        return None
+    cal = calendar_for(client.country)
+    clauses = set()
+    if invoice.contract_id:
+        c = invoice.contract
+        clauses = {
+            n
+            for n in ("service_modification_clause", "stop_work_clause", "suspension_rights_clause")
+            if getattr(c, n)
+        }
+    for s in policy.steps[rank + 1 :]:
+        if not s.client_facing or (s.gate and s.gate not in clauses):
+            continue
+        earliest = on + timedelta(days=policy.notice_days if s.kind == "lever" else 1)
+        return s.id, cal.on_or_after(max(s.date_for(invoice.due_date, cal), earliest))
+    return None
+
+
+def compose(
+    org: Organisation,
+    action: OutboxAction,
+    invoices: list[Invoice],
+    policy: Policy | None,
+    on: date,
+    extra: dict | None = None,
+) -> tuple[Outgoing, list[str]]:
+    """The message for `action` about `invoices` (as they are now), and the ids of earlier
+    messages it threads under."""
+    client = action.client
+    internal = action.kind in ("internal", "recommendation")
+    ctx = context(org, client, action, invoices, policy, on)
+    ctx.update(extra or {})
+    subject, text, html = render(action.template, ctx, language=client.language, internal=internal)
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "arrears.localhost"
+    headers = {"Message-ID": make_msgid(domain=domain), "X-Arrears-Key": action.key}
+    references: list[str] = []
+    if not internal and invoices:
+        references = list(
+            Message.objects.filter(
+                invoices__in=[i.pk for i in invoices], kind__in=("email", "letter", "lever")
+            )
+            .order_by("sent_at", "pk")
+            .values_list("message_id", flat=True)
+            .distinct()
+        )[-20:]
+        if references:
+            headers["In-Reply-To"] = references[-1]
+            headers["References"] = " ".join(references)
+    from_email = f"{org.name} <{settings.DEFAULT_FROM_EMAIL}>"
+    outgoing = Outgoing(
+        subject,
+        text,
+        html,
+        from_email,
+        tuple(action.to),
+        tuple(action.cc),
+        org.accounts_email,
+        headers,
+    )
+    return outgoing, references

@@ -1,0 +1,228 @@
+"""The planner's input, read from the database in a few flat queries (no ORM objects per
+invoice: a big ledger has hundreds of thousands of open invoices)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import ExpressionWrapper, F
+
+from arrears.core.planner import ClientState, Contact, History, InvoiceState, People
+from arrears.core.policy import CLIENT_FACING, Policy
+from arrears.dunning.models import (
+    ActionStatus,
+    Approval,
+    ApprovalItem,
+    Dispute,
+    OutboxItem,
+    Promise,
+    PromiseStatus,
+    StepRecord,
+    StepState,
+)
+from arrears.dunning.policy_store import load_policies
+from arrears.ledger.fields import money_field
+from arrears.ledger.models import (
+    OPEN_STATUSES,
+    Client,
+    ContactRoleAssignment,
+    Contract,
+    Invoice,
+    Membership,
+    Organisation,
+    Role,
+)
+
+CLAUSES = ("service_modification_clause", "stop_work_clause", "suspension_rights_clause")
+IN_FLIGHT = (ActionStatus.QUEUED, ActionStatus.SENDING)
+
+
+@dataclass
+class Snapshot:
+    clients: dict[int, ClientState]
+    invoices: list[InvoiceState]
+    history: History
+    people: People
+    policies: dict[str, Policy]
+
+
+def outstanding():
+    return ExpressionWrapper(
+        F("total") - F("paid") - F("credited") - F("written_off"), output_field=money_field()
+    )
+
+
+def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -> Snapshot:
+    invoices_qs = Invoice.objects.for_org(org).filter(status__in=OPEN_STATUSES)
+    if client_id is not None:
+        invoices_qs = invoices_qs.filter(client__external_id=client_id)
+    if invoice_pks is not None:
+        invoices_qs = invoices_qs.filter(pk__in=invoice_pks)
+    contracts = {
+        pk: (
+            ext,
+            frozenset(c for c, flag in zip(CLAUSES, flags, strict=True) if flag),
+            policy or None,
+        )
+        for pk, ext, policy, *flags in Contract.objects.for_org(org).values_list(
+            "pk", "external_id", "policy", *CLAUSES
+        )
+    }
+    disputes = dict(
+        Dispute.objects.for_org(org)
+        .filter(resolved_on__isnull=True)
+        .values_list("invoice_id", "reason")
+    )
+    promises = {
+        inv: (pk, until)
+        for pk, inv, until in Promise.objects.for_org(org)
+        .filter(status=PromiseStatus.ACTIVE)
+        .values_list("pk", "invoice_id", "until")
+    }
+    rows = invoices_qs.values_list(
+        "pk",
+        "number",
+        "client_id",
+        "issue_date",
+        "due_date",
+        "currency",
+        outstanding(),
+        "contract_id",
+    )
+    invoices: list[InvoiceState] = []
+    none = (None, frozenset(), None)
+    for pk, number, client_pk, issue, due, currency, owed, contract_pk in rows.iterator(
+        chunk_size=20_000
+    ):
+        ext, clauses, policy = contracts.get(contract_pk, none) if contract_pk else none
+        invoices.append(
+            InvoiceState(
+                pk,
+                number,
+                client_pk,
+                issue,
+                due,
+                currency,
+                owed,
+                ext,
+                clauses,
+                policy,
+                disputes.get(pk),
+                promises.get(pk),
+                False,
+            )
+        )
+    client_pks = {i.client_pk for i in invoices}
+    clients = _clients(org, client_pks)
+    # an invoice with no contract policy of its own follows its client's
+    invoices = [i if i.policy else i._replace(policy=clients[i.client_pk].policy) for i in invoices]
+    return Snapshot(
+        clients, invoices, _history(org, invoices, client_pks), _people(org), load_policies(org)
+    )
+
+
+def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
+    roles: dict[int, set[str]] = defaultdict(set)
+    contacts: dict[int, list] = defaultdict(list)
+    rows = ContactRoleAssignment.objects.filter(
+        contact__organisation=org, contact__client_id__in=pks
+    ).values_list("contact_id", "role")
+    for contact_pk, role in rows.iterator(chunk_size=20_000):
+        roles[contact_pk].add(role)
+    people = (
+        Client.objects.for_org(org)
+        .filter(pk__in=pks)
+        .values_list("contacts__pk", "pk", "contacts__email", "contacts__name")
+    )
+    for contact_pk, client_pk, email, name in people.iterator(chunk_size=20_000):
+        if contact_pk is not None:
+            contacts[client_pk].append(Contact(email, name, frozenset(roles.get(contact_pk, ()))))
+    out = {}
+    fields = (
+        "pk",
+        "external_id",
+        "name",
+        "country",
+        "timezone",
+        "language",
+        "sales_owner_email",
+        "delivery_lead_email",
+        "policy",
+    )
+    for pk, ext, name, country, tz, lang, sales, lead, policy in (
+        Client.objects.for_org(org)
+        .filter(pk__in=pks)
+        .values_list(*fields)
+        .iterator(chunk_size=20_000)
+    ):
+        found = sorted(contacts.get(pk, []), key=lambda c: c.email)
+        out[pk] = ClientState(
+            pk, ext, name, country, tz, lang, tuple(found), sales, lead, policy or None
+        )
+    return out
+
+
+def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[int]) -> History:
+    h = History()
+    open_pks = {i.pk for i in invoices}
+    records = (
+        StepRecord.objects.for_org(org)
+        .filter(invoice__status__in=OPEN_STATUSES)
+        .values_list("invoice_id", "step", "on", "kind", "state")
+    )
+    for inv, step, on, kind, state in records.iterator(chunk_size=50_000):
+        if inv not in open_pks:
+            continue
+        h.done.setdefault(inv, {})[step] = on
+        if state == StepState.PERFORMED and kind in CLIENT_FACING:
+            last = h.last_message.get(inv)
+            if last is None or on > last:
+                h.last_message[inv] = on
+    for client, step, on in (
+        StepRecord.objects.for_org(org)
+        .filter(invoice__isnull=True, client_id__in=client_pks)
+        .values_list("client_id", "step", "on")
+    ):
+        h.client_done.setdefault(client, {})[step] = on
+    # what is queued or being sent counts as done: it must not be planned a second time
+    pending = OutboxItem.objects.filter(
+        action__organisation=org, action__status__in=IN_FLIGHT, skipped=False
+    )
+    for inv, step, level, client, on in pending.values_list(
+        "invoice_id", "step", "action__level", "action__client_id", "action__scheduled_for"
+    ):
+        if level == "client":
+            h.client_done.setdefault(client, {}).setdefault(step, on)
+        else:
+            h.done.setdefault(inv, {}).setdefault(step, on)
+    for key, decision in Approval.objects.for_org(org).values_list("key", "decision"):
+        h.approvals[key] = decision
+    for inv, step, decision in ApprovalItem.objects.filter(approval__organisation=org).values_list(
+        "invoice_id", "step", "approval__decision"
+    ):
+        h.item_approvals[(inv, step)] = decision
+    return h
+
+
+def _people(org: Organisation) -> People:
+    leadership, accounting = [], []
+    for email, role in Membership.objects.filter(organisation=org).values_list(
+        "user__email", "role"
+    ):
+        if role in (Role.OWNER, Role.LEADERSHIP):
+            leadership.append(email)
+        elif role == Role.ACCOUNTING:
+            accounting.append(email)
+    return People(
+        tuple(sorted(leadership)),
+        tuple(sorted(accounting)) or (org.accounts_email,),
+        org.accounts_email,
+    )
+
+
+def today(org: Organisation) -> date:
+    from arrears.ledger.reports import org_today
+
+    return org_today(org)

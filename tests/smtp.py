@@ -1,0 +1,82 @@
+"""A real SMTP server in the test process (aiosmtpd), to receive what arrears sends."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: email.message.EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    def header(self, name: str) -> str:
+        value = self.message[name]
+        return "" if value is None else str(value)
+
+    @property
+    def text(self) -> str:
+        return self.message.get_body(("plain",)).get_content()
+
+    @property
+    def html(self) -> str:
+        return self.message.get_body(("html",)).get_content()
+
+
+@dataclass
+class Sink:
+    """Collects messages. `refuse` maps an address to an SMTP reply for RCPT TO;
+    `fail_data` makes DATA answer with that reply (e.g. '451 try later')."""
+
+    messages: list[Received] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    fail_data: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.fail_data:
+            return self.fail_data
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [m.header("X-Arrears-Key") for m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def smtp_server():
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
