@@ -21,6 +21,8 @@ $(VENV)/.installed: pyproject.toml scripts/system-packages.sh
 
 setup: $(VENV)/.installed
 
+# The demo's reminders go to files under var/mail (one per run) unless ARREARS_EMAIL_URL says otherwise.
+run: export ARREARS_EMAIL_URL ?= file://$(ARREARS_HOME)/mail
 run: setup
 	@mkdir -p "$(ARREARS_HOME)"
 	@test -s "$(ARREARS_HOME)/demo-password" || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))" > "$(ARREARS_HOME)/demo-password"
@@ -29,6 +31,8 @@ run: setup
 		--address "1 Demo Street, London EC1A 1AA"
 	@$(BIN)/arrears demo --seed 1
 	@$(BIN)/arrears aging
+	@$(BIN)/arrears apply || echo "(some messages could not be sent; see arrears plan and the log above)"
+	@echo "  Today's reminders went to $$ARREARS_EMAIL_URL; arrears plan --explain says why each invoice got what it got."
 	@echo
 	@echo "  Open http://$(HOST):$(PORT)/ and log in as $(DEMO_EMAIL) with password $$(cat "$(ARREARS_HOME)/demo-password")"
 	@echo

@@ -271,3 +271,32 @@ def test_a_written_off_or_paid_invoice_gets_nothing(ledger, smtp):
     assert "0 queued" in apply(ledger, "2026-05-08").output
     assert Invoice.objects.get(number="INV-1").outstanding == Decimal("0")
     assert date(2026, 5, 8) and smtp.messages == []
+
+
+def test_the_daily_job_in_the_server_runs_once_a_day(ledger, smtp):
+    from datetime import timedelta
+
+    from arrears.dunning.models import Promise, Run
+    from arrears.dunning.scheduler import tick
+    from arrears.ledger.reports import org_today
+
+    today = org_today(ledger.org)
+    issue, due = today - timedelta(days=60), today - timedelta(days=30)
+    ledger.invoices(f"INV-9,C1,K1,{issue},{due},700.00,Old work")
+    Promise.objects.create(
+        organisation=ledger.org,
+        invoice=Invoice.objects.get(number="INV-9"),
+        until=today - timedelta(days=10),
+        made_on=today - timedelta(days=20),
+    )
+    ledger.org.daily_run_hour = 0
+    ledger.org.save()
+    first = tick()
+    assert first and first[0].startswith(f"{ledger.org.slug}: daily run {today}")
+    assert Run.objects.filter(daily=True, on=today).count() == 1
+    assert any(
+        m.subject == "Acme Logistics broke a promise to pay Invoice #INV-9" for m in smtp.messages
+    )
+    second = tick()
+    assert not any("daily run" in line for line in second)
+    assert Run.objects.filter(daily=True).count() == 1

@@ -125,8 +125,16 @@ def demo(ctx, seed, today):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host, port, threads):
-    """Serve the web UI (login, ledger admin, /health)."""
+@click.option(
+    "--no-jobs", is_flag=True, help="Do not run the daily job here (another process or cron does)."
+)
+def serve(host, port, threads, no_jobs):
+    """Serve the web UI (login, ledger admin, /health) and run the daily job.
+
+    At each organisation's hour (`daily_run_hour`, 7 by default, in its time zone) the server
+    plans the day and sends what is due, once a day however many servers run; in between it
+    sends retries and messages whose send window has opened.
+    """
     django_ready()
     from django.core.management import call_command
     from django.db import connection
@@ -139,6 +147,14 @@ def serve(host, port, threads):
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
         err.print("[yellow]The database needs migrating; running migrations.[/]")
         call_command("migrate", interactive=False, verbosity=0)
+    if not no_jobs:
+        import logging
+
+        from arrears.dunning.scheduler import Scheduler
+
+        logging.getLogger("arrears.scheduler").setLevel(logging.INFO)
+        Scheduler().start()
+        out.print("the daily job runs in this server (--no-jobs to leave it to cron)")
     out.print(f"arrears serving on http://{host}:{port}/  (Ctrl-C to stop)")
     waitress_serve(application, host=host, port=port, threads=threads, ident="arrears")
 
