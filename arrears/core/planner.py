@@ -91,8 +91,7 @@ class History:
     item_approvals: dict[tuple[int, str], str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     invoice_pk: int
     invoice_number: str
     step: str
@@ -102,8 +101,7 @@ class Item:
     days_overdue: int
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     key: str
     client_pk: int
     client_id: str
@@ -119,7 +117,9 @@ class Action:
     template: str
     policy: str
     approval: bool = False
-    skips: tuple[tuple[int, str], ...] = ()  # (invoice pk, step) left behind by catching up
+    skips: tuple[
+        tuple[int, tuple[str, ...]], ...
+    ] = ()  # (invoice pk, steps) left behind by catching up
     promise_id: int | None = None
 
 
@@ -179,37 +179,68 @@ def plan(
     actions: list[Action] = []
     idle: list[Idle] = []
     broken: list[BrokenPromise] = []
-    default = policies["default"]
-    dates: dict[str, dict] = {}
+    ladders: dict[str, dict] = {}
     for client_pk in sorted(by_client, key=lambda pk: clients[pk].external_id):
         client = clients[client_pk]
-        _Client(
-            client, by_client[client_pk], policies, default, history, people, on, explain, dates
-        ).run(actions, idle, broken)
+        _Client(client, by_client[client_pk], policies, history, people, on, explain, ladders).run(
+            actions, idle, broken
+        )
     return Plan(on, tuple(actions), tuple(idle), tuple(broken))
+
+
+@dataclass(frozen=True, slots=True)
+class _Ladder:
+    """Where an invoice due on a given day stands on the plan day. It is the same for every
+    invoice of one country and policy due that day, so it is worked out once for all of them:
+    a million invoices cost a few thousand calendar walks."""
+
+    dates: tuple[date, ...]  # each message step's date
+    current: int | None  # the most advanced message step whose date has come
+    earlier: tuple[str, ...]  # the message steps before it (skipped if never sent)
+    levers: tuple[tuple[int, Step], ...]  # lever steps whose date has come (index among levers)
+    others: tuple[Step, ...]  # internal and recommendation steps whose date has come
+
+
+def _ladder(policy: Policy, due: date, cal: BusinessCalendar, on: date) -> _Ladder:
+    """Message steps keep their order and their own days: a step's date is the first business
+    day on or after due + offset, and after the previous message step's date, so that holidays
+    never fold two steps into one day."""
+    dates: list[date] = []
+    for s in policy.message_steps:
+        d = s.date_for(due, cal)
+        if dates and d <= dates[-1]:
+            d = cal.on_or_after(dates[-1] + timedelta(days=1))
+        dates.append(d)
+    current = None
+    for i in range(len(dates) - 1, -1, -1):
+        if dates[i] <= on:
+            current = i
+            break
+    levers = tuple((n, s) for n, s in enumerate(policy.lever_steps) if s.date_for(due, cal) <= on)
+    others = tuple(s for s in policy.other_steps if s.date_for(due, cal) <= on)
+    earlier = tuple(s.id for s in policy.message_steps[: current or 0])
+    return _Ladder(tuple(dates), current, earlier, levers, others)
+
+
+_NOTHING: dict = {}
 
 
 class _Client:
     """The planning of one client's invoices on one day."""
 
-    def __init__(self, client, invoices, policies, default, history, people, on, explain, dates):
+    def __init__(self, client, invoices, policies, history, people, on, explain, ladders):
         self.c = client
         self.invoices = sorted(invoices, key=lambda i: (i.due_date, i.number))
         self.policies = policies
-        self.default = default
+        self.default = policies["default"]
         self.h = history
         self.people = people
         self.on = on
         self.explain = explain
         self.cal: BusinessCalendar = calendar_for(client.country)
         self.business = self.cal.is_business_day(on)
-        # message-step dates by (policy, due date), shared by the clients of a country within
-        # one plan: a million invoices cost a few thousand calendar walks
-        self.dates = dates.setdefault(client.country, {})
-
-    def policy_of(self, inv: InvoiceState) -> Policy:
-        name = inv.policy or self.c.policy
-        return self.policies.get(name, self.default) if name else self.default
+        self.ladders = ladders.setdefault(client.country, {})
+        self.recipients: dict[tuple, tuple] = {}
 
     def item(self, inv: InvoiceState, step: str) -> Item:
         return Item(
@@ -222,111 +253,110 @@ class _Client:
             (self.on - inv.due_date).days,
         )
 
+    def ladder(self, policy: Policy, due: date) -> _Ladder:
+        key = (policy.name, due)
+        found = self.ladders.get(key)
+        if found is None:
+            found = self.ladders[key] = _ladder(policy, due, self.cal, self.on)
+        return found
+
     def run(self, actions: list[Action], idle: list[Idle], broken: list[BrokenPromise]) -> None:
-        on, c, h = self.on, self.c, self.h
-        messages: list[tuple[InvoiceState, Step, Policy, list]] = []
+        c, explain = self.c, self.explain
+        done_by_invoice = self.h.done
+        policies, default, client_policy = self.policies, self.default, c.policy
+        messages: list = []
         levers: dict[str, dict] = {}
         others: dict[str, dict] = {}
         for inv in self.invoices:
-            policy = self.policy_of(inv)
-            if inv.dispute:
-                self._idle(idle, inv, f"paused: disputed ({inv.dispute})")
-                continue
-            if inv.on_plan:
-                self._idle(idle, inv, "paused: covered by a payment plan")
-                continue
-            if inv.promise:
-                pid, until = inv.promise
-                grace_end = until + timedelta(days=policy.promise_grace_days)
-                if on <= grace_end:
-                    self._idle(
-                        idle, inv, f"paused: promised to pay by {until} (grace until {grace_end})"
-                    )
+            name = inv.policy or client_policy
+            policy = policies.get(name, default) if name else default
+            if inv.dispute or inv.on_plan or inv.promise:
+                if not self._still_chased(inv, policy, actions, idle, broken):
                     continue
-                broken.append(BrokenPromise(pid, inv.pk, inv.number, c.pk, until))
-                actions.append(self._promise_alert(inv, pid, until, policy))
             if inv.outstanding < policy.minimum_amount:
                 self._idle(
                     idle, inv, f"below the minimum of {policy.minimum_amount} {inv.currency}"
                 )
                 continue
-            done = h.done.get(inv.pk, {})
-            self._message(inv, policy, done, messages, idle)
-            self._levers(inv, policy, levers)
-            self._others(inv, policy, done, others)
-        self._message_actions(messages, actions, idle)
-        self._lever_actions(levers, actions, idle)
-        self._other_actions(others, actions)
+            lad = self.ladder(policy, inv.due_date)
+            done = done_by_invoice.get(inv.pk, _NOTHING)
+            cur = lad.current
+            if cur is not None and policy.message_steps[cur].id not in done:
+                messages.append((inv, policy.message_steps[cur], policy, done, lad.earlier))
+            elif explain:
+                self._explain_next(idle, inv, policy, lad)
+            if lad.levers:
+                self._levers(inv, policy, lad.levers, levers)
+            if lad.others:
+                self._others(inv, policy, lad.others, done, others)
+        if messages:
+            self._message_actions(messages, actions, idle)
+        if levers:
+            self._lever_actions(levers, actions, idle)
+        if others:
+            self._other_actions(others, actions)
 
     # -- per invoice -------------------------------------------------------------------------
     def _idle(self, idle, inv, reason, next_step=None, next_on=None):
         if self.explain:
             idle.append(Idle(self.c.external_id, inv.number, reason, next_step, next_on))
 
-    def message_dates(self, policy: Policy, due: date) -> tuple[date, ...]:
-        """Each message step's date: the first business day on or after due + offset, and after
-        the previous step's date, so that holidays never fold two steps into one day."""
-        key = (policy.name, due)
-        dates = self.dates.get(key)
-        if dates is None:
-            out: list[date] = []
-            for s in policy.message_steps:
-                d = s.date_for(due, self.cal)
-                if out and d <= out[-1]:
-                    d = self.cal.on_or_after(out[-1] + timedelta(days=1))
-                out.append(d)
-            dates = self.dates[key] = tuple(out)
-        return dates
+    def _still_chased(self, inv, policy, actions, idle, broken) -> bool:
+        """Pauses: a dispute, a payment plan, a promise (until its date plus grace). A promise
+        past its grace is broken: alerted, and the ladder resumes."""
+        if inv.dispute:
+            self._idle(idle, inv, f"paused: disputed ({inv.dispute})")
+            return False
+        if inv.on_plan:
+            self._idle(idle, inv, "paused: covered by a payment plan")
+            return False
+        pid, until = inv.promise
+        grace_end = until + timedelta(days=policy.promise_grace_days)
+        if self.on <= grace_end:
+            self._idle(idle, inv, f"paused: promised to pay by {until} (grace until {grace_end})")
+            return False
+        broken.append(BrokenPromise(pid, inv.pk, inv.number, self.c.pk, until))
+        actions.append(self._promise_alert(inv, pid, until, policy))
+        return True
 
-    def _message(self, inv, policy, done, messages, idle) -> None:
-        on = self.on
-        current = None
-        steps = policy.message_steps
-        dates = self.message_dates(policy, inv.due_date)
-        for i in range(len(steps) - 1, -1, -1):
-            if dates[i] <= on:
-                current = i
-                break
-        if current is not None and steps[current].id not in done:
-            s = steps[current]
-            skipped = [(inv.pk, e.id) for e in steps[:current] if e.id not in done]
-            messages.append((inv, s, policy, skipped))
-            return
-        if self.explain:
-            nxt = steps[current + 1] if current is not None and current + 1 < len(steps) else None
-            if current is None and steps:
-                nxt = steps[0]
-            if nxt is not None:
-                when = dates[steps.index(nxt)]
-                self._idle(idle, inv, f"next step {nxt.id} on {when}", nxt.id, when)
-            else:
-                self._idle(idle, inv, "every message step has been sent")
+    def _explain_next(self, idle, inv, policy, lad) -> None:
+        steps, cur = policy.message_steps, lad.current
+        nxt = 0 if cur is None else cur + 1
+        if nxt < len(steps):
+            self._idle(
+                idle,
+                inv,
+                f"next step {steps[nxt].id} on {lad.dates[nxt]}",
+                steps[nxt].id,
+                lad.dates[nxt],
+            )
+        else:
+            self._idle(idle, inv, "every message step has been sent")
 
-    def _levers(self, inv, policy, levers) -> None:
-        on, cal, done_client = self.on, self.cal, self.h.client_done.get(self.c.pk, {})
-        for n, lever in enumerate(policy.lever_steps):
-            if lever.date_for(inv.due_date, cal) > on:
-                return
+    def _levers(self, inv, policy, due_levers, levers) -> None:
+        on, done_client = self.on, self.h.client_done.get(self.c.pk, _NOTHING)
+        for n, lever in due_levers:
             if lever.id in done_client:
                 continue
-            slot = levers.setdefault(
-                lever.id,
-                {"step": lever, "policy": policy, "ready": [], "waiting": [], "blocked": []},
-            )
+            slot = levers.get(lever.id)
+            if slot is None:
+                slot = levers[lever.id] = {
+                    "step": lever,
+                    "policy": policy,
+                    "ready": [],
+                    "waiting": [],
+                    "blocked": [],
+                }
             if lever.gate and lever.gate not in inv.clauses:
                 where = f"contract {inv.contract}" if inv.contract else "no contract"
                 slot["blocked"].append((inv, f"{inv.number}: {where} has no {lever.gate}"))
                 continue
-            before = [
-                e
-                for e in policy.lever_steps[:n]
-                if (not e.gate or e.gate in inv.clauses) and e.id not in done_client
-            ]
-            if before:
-                slot["waiting"].append(
-                    (inv, f"{inv.number}: waiting for {before[0].id} to be performed first")
-                )
-                return
+            for e in policy.lever_steps[:n]:
+                if (not e.gate or e.gate in inv.clauses) and e.id not in done_client:
+                    slot["waiting"].append(
+                        (inv, f"{inv.number}: waiting for {e.id} to be performed first")
+                    )
+                    return
             last = self.h.last_message.get(inv.pk)
             if last is None:
                 slot["waiting"].append(
@@ -346,16 +376,19 @@ class _Client:
             slot["ready"].append(inv)
             return
 
-    def _others(self, inv, policy, done, others) -> None:
-        on, cal, done_client = self.on, self.cal, self.h.client_done.get(self.c.pk, {})
-        for step in policy.other_steps:
-            if step.date_for(inv.due_date, cal) > on:
-                return
+    def _others(self, inv, policy, due_others, done, others) -> None:
+        done_client = self.h.client_done.get(self.c.pk, _NOTHING)
+        for step in due_others:
             if (step.id in done_client) if step.level == "client" else (step.id in done):
                 continue
-            slot = others.setdefault(
-                step.id, {"step": step, "policy": policy, "ready": [], "blocked": []}
-            )
+            slot = others.get(step.id)
+            if slot is None:
+                slot = others[step.id] = {
+                    "step": step,
+                    "policy": policy,
+                    "ready": [],
+                    "blocked": [],
+                }
             if step.gate and step.gate not in inv.clauses:
                 slot["blocked"].append((inv, f"{inv.number}: no {step.gate}"))
             else:
@@ -363,55 +396,72 @@ class _Client:
 
     # -- per client --------------------------------------------------------------------------
     def _message_actions(self, messages, actions, idle) -> None:
-        if not messages:
-            return
         if not self.business:
             why = self.cal.why_not(self.on)
-            for inv, s, _, _ in messages:
+            for inv, step, *_ in messages:
+                sid = step.id
                 self._idle(
                     idle,
                     inv,
-                    f"{s.id} waits for a business day: {why}",
-                    s.id,
+                    f"{sid} waits for a business day: {why}",
+                    sid,
                     self.cal.on_or_after(self.on),
                 )
             return
         ready, approved, pending, blocked = [], [], [], []
         for entry in messages:
             inv, s = entry[0], entry[1]
-            decision = self.h.item_approvals.get((inv.pk, s.id)) if s.approval else None
             if s.gate and s.gate not in inv.clauses:
                 blocked.append((entry, f"{inv.number}: contract has no {s.gate}"))
-            elif decision == "rejected":
-                blocked.append((entry, f"{inv.number}: {s.id} was rejected"))
-            elif s.approval and decision != "approved":
-                pending.append(entry)
-            elif s.approval:
-                approved.append(entry)
-            else:
+            elif not s.approval:
                 ready.append(entry)
-        for group, status, reason in (
-            (ready, DUE, ""),
-            (approved, DUE, "approved"),
-            (pending, NEEDS_APPROVAL, "needs an approval by an owner or leadership"),
-        ):
-            if group:
-                self._message_action(group, status, reason, actions)
-        for (inv, s, policy, _), reason in blocked:
+            else:
+                decision = self.h.item_approvals.get((inv.pk, s.id))
+                if decision == "approved":
+                    approved.append(entry)
+                elif decision == "rejected":
+                    blocked.append((entry, f"{inv.number}: {s.id} was rejected"))
+                else:
+                    pending.append(entry)
+        if ready:
+            self._message_action(ready, DUE, "", actions)
+        if approved:
+            self._message_action(approved, DUE, "approved", actions)
+        if pending:
+            self._message_action(
+                pending, NEEDS_APPROVAL, "needs an approval by an owner or leadership", actions
+            )
+        for (inv, s, policy, *_), reason in blocked:
             actions.append(self._action(s, policy, [self.item(inv, s.id)], BLOCKED, reason))
 
     def _message_action(self, group, status, reason, actions) -> None:
-        top = max(group, key=lambda e: e[2].rank(e[1].id))
+        top = group[0] if len(group) == 1 else max(group, key=lambda e: e[2].rank(e[1].id))
         step, policy = top[1], top[2]
-        items = [self.item(inv, s.id) for inv, s, _, _ in group]
-        skips = tuple(sk for *_, skipped in group for sk in skipped)
+        items, skips = [], []
+        on = self.on
+        for inv, s, _, done, earlier in group:
+            items.append(
+                Item(
+                    inv.pk,
+                    inv.number,
+                    s.id,
+                    inv.outstanding,
+                    inv.currency,
+                    inv.due_date,
+                    (on - inv.due_date).days,
+                )
+            )
+            if earlier:
+                skips.append(
+                    (inv.pk, tuple(sid for sid in earlier if sid not in done) if done else earlier)
+                )
         key = make_key(step.id, self.c.external_id, [(i.invoice_number, i.step) for i in items])
         if status == NEEDS_APPROVAL:
             reason = f"{step.id} {reason}"
-        action = self._action(step, policy, items, status, reason, key=key, skips=skips)
+        action = self._action(step, policy, items, status, reason, key=key, skips=tuple(skips))
         actions.append(action)
-        if action.status == DUE:
-            self._notify(group, action, actions)
+        if status == DUE and any(e[1].notify for e in group):
+            self._notify(group, actions)
 
     def _approval(self, key: str, step: Step) -> tuple[str, str]:
         decision = self.h.approvals.get(key)
@@ -421,16 +471,16 @@ class _Client:
             return BLOCKED, "rejected by a person"
         return NEEDS_APPROVAL, f"{step.id} needs an approval by an owner or leadership"
 
-    def _notify(self, group, action: Action, actions) -> None:
+    def _notify(self, group, actions) -> None:
         """Internal alerts that ride along with a step (`notify` in the policy)."""
         by_step = defaultdict(list)
-        for inv, s, policy, _ in group:
+        for inv, s, policy, *_ in group:
             if s.notify:
                 by_step[s.id].append((inv, s, policy))
         for sid, entries in by_step.items():
             s, policy = entries[0][1], entries[0][2]
-            items = [self.item(inv, sid) for inv, _, _ in entries]
             alert = f"{sid}-alert"
+            items = tuple(self.item(inv, alert) for inv, _, _ in entries)
             key = make_key(alert, self.c.external_id, [(i.invoice_number, alert) for i in items])
             actions.append(
                 Action(
@@ -444,18 +494,7 @@ class _Client:
                     self.on,
                     self._internal(s.notify),
                     (),
-                    tuple(
-                        Item(
-                            i.invoice_pk,
-                            i.invoice_number,
-                            alert,
-                            i.outstanding,
-                            i.currency,
-                            i.due_date,
-                            i.days_overdue,
-                        )
-                        for i in items
-                    ),
+                    items,
                     f"{sid} sent to {self.c.name}",
                     "step-alert",
                     policy.name,
@@ -467,33 +506,26 @@ class _Client:
             step, policy = slot["step"], slot["policy"]
             key = make_key(sid, self.c.external_id)
             if slot["ready"]:
-                items = [self.item(inv, sid) for inv in slot["ready"]]
                 if not self.business:
                     why = self.cal.why_not(self.on)
                     for inv in slot["ready"]:
                         self._idle(idle, inv, f"{sid} waits for a business day: {why}")
                     continue
-                status, reason = (DUE, "")
+                items = [self.item(inv, sid) for inv in slot["ready"]]
+                status, reason = DUE, ""
                 if step.approval:
                     status, reason = self._approval(key, step)
                 if status == DUE and not reason:
                     clauses = f" under {step.gate}" if step.gate else ""
                     reason = f"{len(items)} invoice(s) past {step.offset_days} days{clauses}"
                 actions.append(self._action(step, policy, items, status, reason, key=key))
-            elif slot["waiting"]:
-                inv0 = [inv for inv, _ in slot["waiting"]]
-                reason = "; ".join(r for _, r in slot["waiting"])
+            else:
+                pairs = slot["waiting"] or slot["blocked"]
+                status = WAITING if slot["waiting"] else BLOCKED
+                items = [self.item(inv, sid) for inv, _ in pairs]
                 actions.append(
                     self._action(
-                        step, policy, [self.item(i, sid) for i in inv0], WAITING, reason, key=key
-                    )
-                )
-            elif slot["blocked"]:
-                inv0 = [inv for inv, _ in slot["blocked"]]
-                reason = "; ".join(r for _, r in slot["blocked"])
-                actions.append(
-                    self._action(
-                        step, policy, [self.item(i, sid) for i in inv0], BLOCKED, reason, key=key
+                        step, policy, items, status, "; ".join(r for _, r in pairs), key=key
                     )
                 )
 
@@ -502,12 +534,9 @@ class _Client:
             step, policy = slot["step"], slot["policy"]
             if slot["ready"]:
                 items = [self.item(inv, sid) for inv in slot["ready"]]
-                key = make_key(
-                    sid,
-                    self.c.external_id,
-                    () if step.level == "client" else [(i.invoice_number, sid) for i in items],
-                )
-                status, reason = (DUE, f"{len(items)} invoice(s) past {step.offset_days} days")
+                pairs = () if step.level == "client" else [(i.invoice_number, sid) for i in items]
+                key = make_key(sid, self.c.external_id, pairs)
+                status, reason = DUE, f"{len(items)} invoice(s) past {step.offset_days} days"
                 if step.approval:
                     status, reason = self._approval(key, step)
                 actions.append(self._action(step, policy, items, status, reason, key=key))
@@ -566,17 +595,25 @@ class _Client:
             out.append(self.people.fallback)
         return tuple(out)
 
+    def _recipients(self, step: Step) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        key = (step.kind, step.to, step.cc)
+        found = self.recipients.get(key)
+        if found is None:
+            if step.kind in ("internal", "recommendation"):
+                found = (self._internal(step.to), ())
+            else:
+                to = self._contacts(step.to)
+                found = (to, self._contacts(step.cc, exclude=to))
+            self.recipients[key] = found
+        return found
+
     def _action(self, step, policy, items, status, reason, *, key=None, skips=()) -> Action:
-        if step.kind in ("internal", "recommendation"):
-            to, cc = self._internal(step.to), ()
-        else:
-            to = self._contacts(step.to)
-            cc = self._contacts(step.cc, exclude=to)
-            if not to and status in (DUE, NEEDS_APPROVAL):
-                status, reason = (
-                    BLOCKED,
-                    f"{self.c.external_id} has no {'/'.join(step.to)} contact to send to",
-                )
+        to, cc = self._recipients(step)
+        if not to and status in (DUE, NEEDS_APPROVAL):
+            status, reason = (
+                BLOCKED,
+                f"{self.c.external_id} has no {'/'.join(step.to)} contact to send to",
+            )
         if key is None:
             key = make_key(step.id, self.c.external_id, [(i.invoice_number, i.step) for i in items])
         return Action(
@@ -624,8 +661,9 @@ def forecast(
                     out.append(a)
                 continue
             out.append(a)
-            for pk, sid in a.skips:
-                h.done.setdefault(pk, {})[sid] = day
+            for pk, steps in a.skips:
+                for sid in steps:
+                    h.done.setdefault(pk, {})[sid] = day
             for i in a.items:
                 if a.level == "client":
                     h.client_done.setdefault(a.client_pk, {})[a.step] = day

@@ -135,7 +135,9 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
                 OutboxItem(action_id=pk, invoice_id=i.invoice_pk, step=i.step) for i in a.items
             ]
             items += [
-                OutboxItem(action_id=pk, invoice_id=inv, step=s, skipped=True) for inv, s in a.skips
+                OutboxItem(action_id=pk, invoice_id=inv, step=s, skipped=True)
+                for inv, steps in a.skips
+                for s in steps
             ]
         OutboxItem.objects.bulk_create(items, batch_size=2000, ignore_conflicts=True)
         _supersede(org, [by_key[k] for k in ids], ids)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+from django.db import connection
 from django.db.models import ExpressionWrapper, F
 
 from arrears.core.planner import ClientState, Contact, History, InvoiceState, People
@@ -34,6 +36,7 @@ from arrears.ledger.models import (
     Organisation,
     Role,
 )
+from arrears.ledger.models import Contact as ContactRecord
 
 CLAUSES = ("service_modification_clause", "stop_work_clause", "suspension_rights_clause")
 IN_FLIGHT = (ActionStatus.QUEUED, ActionStatus.SENDING)
@@ -81,65 +84,86 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
         .filter(status=PromiseStatus.ACTIVE)
         .values_list("pk", "invoice_id", "until")
     }
-    rows = invoices_qs.values_list(
-        "pk",
-        "number",
-        "client_id",
-        "issue_date",
-        "due_date",
-        "currency",
-        outstanding(),
-        "contract_id",
-    )
     invoices: list[InvoiceState] = []
     none = (None, frozenset(), None)
-    for pk, number, client_pk, issue, due, currency, owed, contract_pk in rows.iterator(
-        chunk_size=20_000
-    ):
+    day = _date_parser()
+    currencies: dict[str, str] = {}
+    for pk, number, client_pk, issue, due, currency, owed, contract_pk in _rows(invoices_qs):
         ext, clauses, policy = contracts.get(contract_pk, none) if contract_pk else none
         invoices.append(
             InvoiceState(
                 pk,
                 number,
                 client_pk,
-                issue,
-                due,
-                currency,
-                owed,
+                day(issue),
+                day(due),
+                currencies.setdefault(currency, currency),
+                Decimal(owed).scaleb(-4),  # FixedDecimalField keeps money times 10**4
                 ext,
                 clauses,
-                policy,
+                policy,  # the contract's; the planner falls back to the client's
                 disputes.get(pk),
                 promises.get(pk),
                 False,
             )
         )
     client_pks = {i.client_pk for i in invoices}
-    clients = _clients(org, client_pks)
-    # an invoice with no contract policy of its own follows its client's
-    invoices = [i if i.policy else i._replace(policy=clients[i.client_pk].policy) for i in invoices]
     return Snapshot(
-        clients, invoices, _history(org, invoices, client_pks), _people(org), load_policies(org)
+        _clients(org, client_pks),
+        invoices,
+        _history(org, invoices, client_pks),
+        _people(org),
+        load_policies(org),
     )
+
+
+def _rows(invoices_qs):
+    """The open invoices' columns straight from the database cursor: a big ledger has hundreds
+    of thousands, and converting each row through the ORM would cost more than planning it."""
+    meta = Invoice._meta
+    table = connection.ops.quote_name(meta.db_table)
+
+    def col(name):
+        return f"{table}.{connection.ops.quote_name(meta.get_field(name).column)}"
+
+    owed = f"{col('total')} - {col('paid')} - {col('credited')} - {col('written_off')}"
+    names = ("id", "number", "client", "issue_date", "due_date", "currency")
+    select = ", ".join([*(col(n) for n in names), owed, col("contract")])
+    sql, params = invoices_qs.order_by().values_list("pk").query.sql_with_params()
+    _, _, rest = sql.partition(" FROM ")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {select} FROM {rest}", params)
+        while batch := cursor.fetchmany(20_000):
+            yield from batch
+
+
+def _date_parser():
+    """Dates as the driver hands them back (text or dates), one object per distinct day: a
+    million invoices fall on a few thousand days."""
+    seen: dict = {}
+
+    def day(d):
+        found = seen.get(d)
+        if found is None:
+            found = seen[d] = d if type(d) is date else date.fromisoformat(d)
+        return found
+
+    return day
 
 
 def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
+    """The clients with open invoices, and their contacts with their roles."""
     roles: dict[int, set[str]] = defaultdict(set)
     contacts: dict[int, list] = defaultdict(list)
-    rows = ContactRoleAssignment.objects.filter(
-        contact__organisation=org, contact__client_id__in=pks
-    ).values_list("contact_id", "role")
-    for contact_pk, role in rows.iterator(chunk_size=20_000):
-        roles[contact_pk].add(role)
-    people = (
-        Client.objects.for_org(org)
-        .filter(pk__in=pks)
-        .values_list("contacts__pk", "pk", "contacts__email", "contacts__name")
+    rows = ContactRoleAssignment.objects.filter(contact__organisation=org).values_list(
+        "contact_id", "role"
     )
-    for contact_pk, client_pk, email, name in people.iterator(chunk_size=20_000):
-        if contact_pk is not None:
+    for contact_pk, role in rows.iterator(chunk_size=50_000):
+        roles[contact_pk].add(role)
+    people = ContactRecord.objects.for_org(org).values_list("pk", "client_id", "email", "name")
+    for contact_pk, client_pk, email, name in people.iterator(chunk_size=50_000):
+        if client_pk in pks:
             contacts[client_pk].append(Contact(email, name, frozenset(roles.get(contact_pk, ()))))
-    out = {}
     fields = (
         "pk",
         "external_id",
@@ -151,16 +175,15 @@ def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
         "delivery_lead_email",
         "policy",
     )
+    out = {}
     for pk, ext, name, country, tz, lang, sales, lead, policy in (
-        Client.objects.for_org(org)
-        .filter(pk__in=pks)
-        .values_list(*fields)
-        .iterator(chunk_size=20_000)
+        Client.objects.for_org(org).values_list(*fields).iterator(chunk_size=50_000)
     ):
-        found = sorted(contacts.get(pk, []), key=lambda c: c.email)
-        out[pk] = ClientState(
-            pk, ext, name, country, tz, lang, tuple(found), sales, lead, policy or None
-        )
+        if pk in pks:
+            found = tuple(sorted(contacts.get(pk, ()), key=lambda c: c.email))
+            out[pk] = ClientState(
+                pk, ext, name, country, tz, lang, found, sales, lead, policy or None
+            )
     return out
 
 

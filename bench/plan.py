@@ -1,0 +1,251 @@
+"""How fast the planner is on a big ledger, next to the least a planner could do.
+
+    python bench/plan.py --invoices 1000000
+
+Makes a SQLite ledger of N invoices (30% open) for 50,000 clients, each with a billing contact
+and a contract, then measures in this one run, each part in its own process:
+
+  baseline  a plain `sqlite3` query fetching the open invoices' columns a planner needs, and a
+            Python loop that picks each one's step by offset (bisect over the ladder's offsets);
+  arrears   `arrears.dunning.engine.make_plan`: read the ledger (invoices, contracts, clients,
+            contacts, disputes, promises, history, approvals), then plan: business days and
+            holidays per country, catch-up, levers and notice, gates, approvals,
+            consolidation per client, recipients, keys.
+
+Targets (issue 4): arrears within 3x of the baseline's time; peak memory under 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ON = date(2026, 11, 23)
+OFFSETS = [-3, 0, 3, 7, 14, 21, 30, 45, 60, 75, 90]
+STEPS = [
+    "upcoming",
+    "due",
+    "nudge-1",
+    "nudge-2",
+    "nudge-3",
+    "late-notice",
+    "maintenance",
+    "work-stoppage",
+    "suspension",
+    "final-demand",
+    "recovery",
+]
+COUNTRIES = [
+    ("GB", "Europe/London", "GBP"),
+    ("GB-ENG", "Europe/London", "GBP"),
+    ("DE", "Europe/Berlin", "EUR"),
+    ("FR", "Europe/Paris", "EUR"),
+    ("NL", "Europe/Amsterdam", "EUR"),
+    ("US-NY", "America/New_York", "USD"),
+    ("DE-BY", "Europe/Berlin", "EUR"),
+    ("IE", "Europe/Dublin", "EUR"),
+]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(home: Path, invoices: int, clients: int) -> None:
+    env = {**os.environ, "ARREARS_HOME": str(home), "ARREARS_DATABASE_URL": ""}
+    (home / "pw").write_text("bench-password-123\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "arrears",
+            "init",
+            "--no-input",
+            "--org",
+            "Bench",
+            "--country",
+            "GB",
+            "--email",
+            "b@bench.example",
+            "--password-file",
+            str(home / "pw"),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    rng = random.Random(7)
+    db = sqlite3.connect(home / "arrears.sqlite3", isolation_level=None)
+    db.execute("BEGIN")
+    now = "2026-01-01 00:00:00"
+    db.executemany(
+        "INSERT INTO ledger_client (id, organisation_id, external_id, name, country, timezone, currency, language,"
+        " sales_owner_email, delivery_lead_email, policy, created_at) VALUES (?,1,?,?,?,?,?,'en',?, '', '', ?)",
+        [
+            (
+                c + 1,
+                f"C{c:06d}",
+                f"Client {c}",
+                *COUNTRIES[c % len(COUNTRIES)],
+                "sales@bench.example",
+                now,
+            )
+            for c in range(clients)
+        ],
+    )
+    db.executemany(
+        "INSERT INTO ledger_contact (id, organisation_id, client_id, name, email) VALUES (?,1,?,?,?)",
+        [(c + 1, c + 1, f"AP {c}", f"ap@c{c}.example") for c in range(clients)],
+    )
+    db.executemany(
+        "INSERT INTO ledger_contactroleassignment (contact_id, role) VALUES (?, 'billing')",
+        [(c + 1,) for c in range(clients)],
+    )
+    db.executemany(
+        "INSERT INTO ledger_contract (id, organisation_id, client_id, external_id, engagement, payment_terms_days,"
+        " service_modification_clause, stop_work_clause, suspension_rights_clause, po_required, start_date,"
+        " governing_law, policy) VALUES (?,1,?,?,'tm',30,?,?,?,0,'2020-01-01','GB','')",
+        [(c + 1, c + 1, f"K{c:06d}", c % 2, c % 3 == 0, c % 5 == 0) for c in range(clients)],
+    )
+    rows = []
+    for n in range(invoices):
+        c = rng.randrange(clients) + 1
+        is_open = rng.random() < 0.30
+        due = ON - timedelta(days=rng.randrange(-25, 120) if is_open else rng.randrange(30, 1100))
+        total = rng.randrange(10_000, 5_000_000) * 100
+        rows.append(
+            (
+                c,
+                c,
+                f"INV-{n:08d}",
+                (due - timedelta(days=30)).isoformat(),
+                due.isoformat(),
+                total,
+                0 if is_open else total,
+                "open" if is_open else "paid",
+                now,
+            )
+        )
+        if len(rows) == 100_000:
+            _insert(db, rows)
+            rows = []
+    _insert(db, rows)
+    db.execute("COMMIT")
+    db.execute("ANALYZE")
+    db.close()
+
+
+def _insert(db, rows):
+    db.executemany(
+        "INSERT INTO ledger_invoice (organisation_id, client_id, contract_id, number, issue_date, due_date, currency,"
+        " total, paid, credited, written_off, status, po_number, approver_email, description, created_at)"
+        " VALUES (1, ?, ?, ?, ?, ?, 'GBP', ?, ?, 0, 0, ?, '', '', '', ?)",
+        rows,
+    )
+
+
+def part_baseline(home: Path) -> dict:
+    t = time.perf_counter()
+    db = sqlite3.connect(home / "arrears.sqlite3")
+    rows = db.execute(
+        "SELECT id, number, client_id, due_date, currency, total - paid - credited - written_off, contract_id"
+        " FROM ledger_invoice WHERE organisation_id = 1 AND status IN ('open', 'partially_paid')"
+    ).fetchall()
+    picked = {}
+    for row in rows:
+        days = (ON - date.fromisoformat(row[3])).days
+        i = bisect.bisect_right(OFFSETS, days) - 1
+        if i >= 0:
+            picked[row[0]] = STEPS[i]
+    elapsed = time.perf_counter() - t
+    return {"seconds": elapsed, "open": len(rows), "actions": len(picked), "peak_mb": peak_mb()}
+
+
+def part_arrears(home: Path) -> dict:
+    os.environ.update(ARREARS_HOME=str(home), DJANGO_SETTINGS_MODULE="arrears.settings")
+    os.environ.pop("ARREARS_DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from arrears.dunning.engine import make_plan
+    from arrears.ledger.models import Organisation
+
+    org = Organisation.objects.get()
+    t = time.perf_counter()
+    plan, snap = make_plan(org, ON)
+    elapsed = time.perf_counter() - t
+    peak = peak_mb()
+    by_status: dict[str, int] = {}
+    for a in plan.actions:
+        by_status[a.status] = by_status.get(a.status, 0) + 1
+    result = {"open": len(snap.invoices), "actions": len(plan.actions), "by_status": by_status}
+    del plan, snap
+    t = time.perf_counter()
+    make_plan(org, ON)  # again, warm: holiday tables loaded, as in a running server
+    warm = time.perf_counter() - t
+    return {"seconds": elapsed, "warm": warm, **result, "peak_mb": peak}
+
+
+def run_child(part: str, home: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", part, str(home)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=50_000)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        part, home = args.child
+        print(
+            json.dumps(
+                part_baseline(Path(home)) if part == "baseline" else part_arrears(Path(home))
+            )
+        )
+        return
+    with tempfile.TemporaryDirectory(prefix="arrears-plan-") as tmp:
+        home = Path(tmp)
+        t = time.perf_counter()
+        build(home, args.invoices, args.clients)
+        print(
+            f"{args.invoices:,} invoices, {args.clients:,} clients (built in {time.perf_counter() - t:.0f}s)"
+        )
+        base = run_child("baseline", home)
+        ours = run_child("arrears", home)
+    print(f"{'':10} {'seconds':>8} {'open':>9} {'actions':>9} {'peak MB':>8}")
+    for name, r in (("baseline", base), ("arrears", ours)):
+        print(
+            f"{name:10} {r['seconds']:>8.2f} {r['open']:>9,} {r['actions']:>9,} {r['peak_mb']:>8.0f}"
+        )
+    print(f"arrears actions by status: {ours['by_status']}")
+    ratio = ours["seconds"] / base["seconds"]
+    warm = ours["warm"] / base["seconds"]
+    print(
+        f"arrears / baseline time = {ratio:.2f} first run, {warm:.2f} warm ({ours['warm']:.2f}s)  "
+        f"(target <= 3: {'met' if ratio <= 3 else 'NOT met'}); "
+        f"peak {ours['peak_mb']:.0f} MB (target < 500: {'met' if ours['peak_mb'] < 500 else 'NOT met'})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""How fast `arrears apply` sends, next to a plain smtplib loop, both into the same local sink.
+
+    python bench/send.py --messages 5000
+
+A local aiosmtpd sink runs in its own process. In this one run:
+
+  baseline  a plain `smtplib` loop over one connection sending N ready-made messages of the
+            same size as arrears' (a text and an HTML part);
+  arrears   `arrears apply` for a ledger with N clients whose invoice is at nudge-1 that day:
+            plan, write the outbox, and for each action re-check the ledger, write its steps in
+            flight, render the templates, send, and mark it sent with the stored message.
+
+Target (issue 4): arrears' throughput at least 0.7 of the baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+SINK = """
+import asyncio, signal, sys
+from aiosmtpd.controller import Controller
+class Count:
+    n = 0
+    async def handle_DATA(self, server, session, envelope):
+        Count.n += 1
+        return "250 OK"
+c = Controller(Count(), hostname="127.0.0.1", port=int(sys.argv[1]))
+c.start()
+print("ready", flush=True)
+for line in sys.stdin:
+    if line.strip() == "count":
+        print(Count.n, flush=True)
+c.stop()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sink:
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SINK, str(self.port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def count(self) -> int:
+        self.proc.stdin.write("count\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def baseline(port: int, n: int) -> float:
+    text = (
+        "Dear AP,\n\n" + "We have not yet received payment for the invoice below. " * 6 + "\n" * 3
+    )
+    html = "<html><body><p>" + text.replace("\n", "<br>") * 2 + "</p></body></html>"
+    messages = []
+    for i in range(n):
+        m = EmailMessage()
+        m["From"] = "Bench <arrears@localhost>"
+        m["To"] = f"ap{i}@client{i}.example"
+        m["Subject"] = f"Follow-up: Invoice #INV-{i:05d} [OVERDUE]"
+        m.set_content(text)
+        m.add_alternative(html, subtype="html")
+        messages.append(m)
+    t = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for m in messages:
+            smtp.send_message(m)
+    return time.perf_counter() - t
+
+
+def setup(home: Path, n: int, port: int) -> dict:
+    env = {
+        **os.environ,
+        "ARREARS_HOME": str(home),
+        "ARREARS_DATABASE_URL": "",
+        "ARREARS_EMAIL_URL": f"smtp://127.0.0.1:{port}",
+    }
+    (home / "pw").write_text("bench-password-123\n")
+
+    def run(*a):
+        subprocess.run(
+            [sys.executable, "-m", "arrears", *a], env=env, check=True, capture_output=True
+        )
+
+    run(
+        "init",
+        "--no-input",
+        "--org",
+        "Bench",
+        "--country",
+        "GB",
+        "--email",
+        "b@bench.example",
+        "--password-file",
+        str(home / "pw"),
+    )
+    (home / "c.csv").write_text(
+        "client_id,name,country,timezone,currency\n"
+        + "".join(f"C{i:05d},Client {i},GB,Europe/London,GBP\n" for i in range(n))
+    )
+    (home / "p.csv").write_text(
+        "client_id,name,email,roles\n"
+        + "".join(f"C{i:05d},AP {i},ap{i}@client{i}.example,billing\n" for i in range(n))
+    )
+    (home / "i.csv").write_text(
+        "invoice_number,client_id,issue_date,due_date,amount\n"
+        + "".join(f"INV-{i:05d},C{i:05d},2026-04-05,2026-05-05,{100 + i}.50\n" for i in range(n))
+    )
+    for kind, f in (("clients", "c.csv"), ("contacts", "p.csv"), ("invoices", "i.csv")):
+        run("import", kind, str(home / f))
+    return env
+
+
+def arrears_apply(env: dict) -> float:
+    t = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "arrears", "apply", "--date", "2026-05-08"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - t
+    if out.returncode != 0:
+        raise SystemExit(out.stdout + out.stderr)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=5000)
+    args = parser.parse_args()
+    n = args.messages
+    sink = Sink()
+    try:
+        with tempfile.TemporaryDirectory(prefix="arrears-send-") as tmp:
+            env = setup(Path(tmp), n, sink.port)
+            base = baseline(sink.port, n)
+            after_base = sink.count()
+            ours = arrears_apply(env)
+            after_ours = sink.count() - after_base
+    finally:
+        sink.close()
+    assert after_base == n and after_ours == n, (after_base, after_ours)
+    print(f"{n:,} messages into a local aiosmtpd sink")
+    print(
+        f"baseline  {n / base:>8,.0f} msg/s  ({base:.2f}s: smtplib, one connection, ready-made messages)"
+    )
+    print(f"arrears   {n / ours:>8,.0f} msg/s  ({ours:.2f}s: the whole `arrears apply` process)")
+    ratio = base / ours
+    print(
+        f"arrears / baseline throughput = {ratio:.2f}  (target >= 0.7: {'met' if ratio >= 0.7 else 'NOT met'})"
+    )
+    print(
+        json.dumps(
+            {"baseline_s": round(base, 3), "arrears_s": round(ours, 3), "ratio": round(ratio, 3)}
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
