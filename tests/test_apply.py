@@ -147,8 +147,9 @@ def test_a_permanent_failure_is_marked_failed_and_alerted(ledger, smtp):
     assert not StepRecord.objects.filter(step="nudge-1").exists()  # not performed
     out = apply(ledger, "2026-05-08")  # the alert to the team goes out on the next run
     alert = smtp.messages[-1]
-    assert alert.subject == "Could not send nudge-1 to Acme Logistics"
-    assert "sam@northwind.example" in alert.rcpt_tos and "no such mailbox" in alert.text
+    assert alert.subject == "1 message could not be sent"
+    assert alert.rcpt_tos == ["accounts@northwind.example"] and "no such mailbox" in alert.text
+    assert "nudge-1/C1/INV-1 (Acme Logistics)" in alert.text
 
 
 def test_dispute_and_promise_pause_and_resolve_resumes(ledger, smtp):

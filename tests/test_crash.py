@@ -35,7 +35,7 @@ def test_apply_killed_at_random_moments_loses_nothing_and_repeats_at_most_what_t
         kills = cut = 0
         for _ in range(20):
             before = Counter(sink.keys())
-            proc = inst.start("apply", "--date", DAY)
+            proc = inst.start("apply", "--date", DAY, "--workers", "1")
             time.sleep(rng.uniform(0.6, 2.4))
             if proc.poll() is not None:
                 break  # finished before the kill: everything went out

@@ -16,7 +16,7 @@ from arrears.channels.email.render import language_of, render
 from arrears.core.calendar import calendar_for
 from arrears.core.money import format_money
 from arrears.core.policy import Policy
-from arrears.dunning.models import Message, OutboxAction
+from arrears.dunning.models import OutboxAction
 from arrears.ledger.models import Client, Invoice, Organisation, TimeEntry
 
 # What the next step is called when a message announces it.
@@ -90,6 +90,7 @@ def context(
     invoices: list[Invoice],
     policy: Policy | None,
     on: date,
+    contacts: list[tuple[str, str]] = (),
 ) -> dict:
     internal = action.kind in ("internal", "recommendation")
     lang = "en" if internal else language_of(client.language)
@@ -113,8 +114,7 @@ def context(
         for i in invoices
     ]
     greeting = (
-        next((c.name for c in client.contacts.all() if c.name and c.email in action.to), "")
-        or w["team"]
+        next((name for email, name in contacts if name and email in action.to), "") or w["team"]
     )
     ctx = {
         "org_name": org.name,
@@ -195,31 +195,23 @@ def compose(
     policy: Policy | None,
     on: date,
     extra: dict | None = None,
-) -> tuple[Outgoing, list[str]]:
-    """The message for `action` about `invoices` (as they are now), and the ids of earlier
-    messages it threads under."""
+    *,
+    contacts: list[tuple[str, str]] = (),
+    references: list[str] = (),
+) -> Outgoing:
+    """The message for `action` about `invoices` (as they are now), threaded under the earlier
+    messages about them (`references`, oldest first); `contacts` are the client's (email, name)."""
     client = action.client
     internal = action.kind in ("internal", "recommendation")
-    ctx = context(org, client, action, invoices, policy, on)
+    ctx = context(org, client, action, invoices, policy, on, contacts)
     ctx.update(extra or {})
     subject, text, html = render(action.template, ctx, language=client.language, internal=internal)
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "arrears.localhost"
-    headers = {"Message-ID": make_msgid(domain=domain), "X-Arrears-Key": action.key}
-    references: list[str] = []
-    if not internal and invoices:
-        references = list(
-            Message.objects.filter(
-                invoices__in=[i.pk for i in invoices], kind__in=("email", "letter", "lever")
-            )
-            .order_by("sent_at", "pk")
-            .values_list("message_id", flat=True)
-            .distinct()
-        )[-20:]
-        if references:
-            headers["In-Reply-To"] = references[-1]
-            headers["References"] = " ".join(references)
+    headers = {"Message-ID": make_msgid(domain=_domain()), "X-Arrears-Key": action.key}
+    if references and not internal:
+        headers["In-Reply-To"] = references[-1]
+        headers["References"] = " ".join(references)
     from_email = f"{org.name} <{settings.DEFAULT_FROM_EMAIL}>"
-    outgoing = Outgoing(
+    return Outgoing(
         subject,
         text,
         html,
@@ -229,4 +221,7 @@ def compose(
         org.accounts_email,
         headers,
     )
-    return outgoing, references
+
+
+def _domain() -> str:
+    return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "arrears.localhost"

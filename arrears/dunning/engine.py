@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from arrears.core import planner
+from arrears.dunning.delivery import Deliverer, Delivery
 from arrears.dunning.models import Run
-from arrears.dunning.outbox import Deliverer, Delivery, enqueue
+from arrears.dunning.outbox import enqueue
 from arrears.dunning.snapshot import Snapshot, load
 from arrears.ledger.models import Organisation
 
@@ -84,9 +88,11 @@ def run_day(
     daily: bool = False,
     progress: Callable[[int], None] | None = None,
     on_ready: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> Report | None:
     """Plan `on`, queue what is due, deliver. With `daily`, at most once per organisation and
-    day (however many servers run the job); returns None when it already ran."""
+    day (however many servers run the job); returns None when it already ran. With `workers`
+    above 1 and a big outbox, helper processes deliver alongside this one."""
     try:
         with transaction.atomic():
             run = Run.objects.create(organisation=org, on=on, daily=daily)
@@ -98,9 +104,13 @@ def run_day(
     deliverer = Deliverer(
         org, on, now=now, honour_window=honour_window, policies=snap.policies, progress=progress
     )
+    ready = deliverer.count_ready()
     if on_ready is not None:
-        on_ready(deliverer.count_ready())
+        on_ready(ready)
+    helpers = start_helpers(org, on, honour_window, workers - 1) if ready >= HELPERS_FROM else []
     delivery = deliverer.run()
+    for helper in helpers:
+        merge(delivery, finish_helper(helper))
     Run.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),
         planned=queued,
@@ -111,6 +121,53 @@ def run_day(
         error="\n".join(delivery.problems)[:10_000],
     )
     return Report(on, result, queued, delivery)
+
+
+HELPERS_FROM = 200  # below this many ready messages, extra processes cost more than they save
+
+
+def start_helpers(
+    org: Organisation, on: date, honour_window: bool, n: int
+) -> list[subprocess.Popen]:
+    """`arrears deliver` processes that claim and send from the same outbox: the claims keep
+    them apart, and each uses its own core and its own connection to the mail server."""
+    if (
+        n <= 0
+        or connection.vendor == "sqlite"
+        and connection.settings_dict["NAME"] in ("", ":memory:")
+    ):
+        return []
+    if "memory" in str(connection.settings_dict.get("TEST", {}).get("NAME") or "") or _in_memory():
+        return []
+    args = [sys.executable, "-m", "arrears", "--org", org.slug, "deliver", "--json"]
+    if not honour_window:
+        args += ["--date", on.isoformat()]
+    return [
+        subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(n)
+    ]
+
+
+def _in_memory() -> bool:
+    name = str(connection.settings_dict["NAME"])
+    return connection.vendor == "sqlite" and ("memory" in name or name == "")
+
+
+def finish_helper(proc: subprocess.Popen) -> Delivery:
+    out, err = proc.communicate()
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return Delivery(problems=[f"a helper process failed: {err.strip()[-500:]}"])
+    return Delivery(**data)
+
+
+def merge(into: Delivery, other: Delivery) -> None:
+    into.sent += other.sent
+    into.retrying += other.retrying
+    into.failed += other.failed
+    into.cancelled += other.cancelled
+    into.problems += other.problems
 
 
 def deliver_due(org: Organisation, on: date, *, now: datetime | None = None) -> Delivery:

@@ -97,6 +97,10 @@ class StepRecord(OrgModel):
     step = models.CharField(max_length=60)
     kind = models.CharField(max_length=16)
     state = models.CharField(max_length=10, choices=StepState.choices)
+    skipping = models.BooleanField(
+        default=False,
+        help_text="Held in flight to be recorded as skipped (not performed) when the action goes out.",
+    )
     action = models.ForeignKey(
         OutboxAction, on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
     )
