@@ -104,7 +104,7 @@ def test_one_message_per_client_per_day_listing_each_invoice(ledger, smtp):
     to_acme = [m for m in smtp.messages if "ap@acme.example" in m.rcpt_tos]
     assert len(to_acme) == 1
     m = to_acme[0]
-    assert m.subject == "Invoices #INV-1, #INV-2: 14 days overdue"
+    assert m.subject == "Invoices #INV-1, #INV-2: up to 14 days overdue"
     assert "INV-1" in m.text and "INV-2" in m.text and "£2,000.00" in m.text
     alerts = [m for m in smtp.messages if "sam@northwind.example" in m.rcpt_tos]
     assert [a.subject for a in alerts] == ["Acme Logistics: nudge-3 sent for Invoice #INV-1"]

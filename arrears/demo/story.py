@@ -12,6 +12,14 @@ from arrears.ledger.models import Invoice, Organisation
 
 from .people import CASH_CRUNCH, DISORGANISED, PROMPT, UTILITY, Behaviour
 
+# clients whose latest overdue invoice is disputed or promised in the demo (see pauses())
+PAUSED = {
+    "Oakridge Schools",
+    "Shannon Cloud Ltd",
+    "Keystone Analytics",
+    "Brouwer Fintech BV",
+    "Evergreen Health",
+}
 HOURS = [Decimal("4"), Decimal("6"), Decimal("7.5"), Decimal("8"), Decimal("8")]
 CENT = Decimal("0.01")
 
@@ -148,6 +156,10 @@ class Story:
         if b is UTILITY and months_ago < (b.stops_months_ago or 0):
             self.open_by_client.setdefault(c.cid, []).append(number)
             return
+        if c.name in PAUSED and today - timedelta(days=35) < due < today:
+            # these clients will dispute or promise: their latest overdue invoice stays open
+            self.open_by_client.setdefault(c.cid, []).append(number)
+            return
         crunch = b is CASH_CRUNCH and months_ago < 9
         lo, hi = b.late_days if (b is not CASH_CRUNCH or crunch) else (10, 25)
         paid_on = due + timedelta(days=rng.randint(lo, hi))
@@ -212,9 +224,14 @@ class Story:
             )
         }
 
-        def latest(name, back=0):
-            numbers = [n for n in self.open_by_client.get(by_name[name].cid, []) if n in open_inv]
-            return open_inv[numbers[-1 - back]] if len(numbers) > back else None
+        def latest(name):
+            """The client's most recent invoice that is open and already overdue."""
+            numbers = [
+                n
+                for n in self.open_by_client.get(by_name[name].cid, [])
+                if n in open_inv and open_inv[n].due_date < today
+            ]
+            return open_inv[numbers[-1]] if numbers else None
 
         disputes = [
             (

@@ -51,6 +51,7 @@ NEXT_STEP = {
 }
 WORDS = {
     "en": {
+        "up_to": "up to {n}",
         "invoice": "Invoice",
         "invoices": "Invoices",
         "the_invoice": "invoice",
@@ -59,6 +60,7 @@ WORDS = {
         "team": "accounts team",
     },
     "de": {
+        "up_to": "bis zu {n}",
         "invoice": "Rechnung",
         "invoices": "Rechnungen",
         "the_invoice": "die Rechnung",
@@ -67,6 +69,7 @@ WORDS = {
         "team": "Buchhaltungsteam",
     },
     "fr": {
+        "up_to": "jusqu'à {n}",
         "invoice": "Facture",
         "invoices": "Factures",
         "the_invoice": "la facture",
@@ -96,10 +99,6 @@ def context(
     lang = "en" if internal else language_of(client.language)
     locale = (client.language or "en") if not internal else "en_GB"
     w = WORDS[lang]
-    numbers = [f"#{i.number}" for i in invoices]
-    owed: dict[str, Decimal] = defaultdict(Decimal)
-    for i in invoices:
-        owed[i.currency] += i.outstanding
     fmt_date = lambda d: format_date(d, format="long", locale=locale)  # noqa: E731
     short = lambda d: format_date(d, format="medium", locale=locale)  # noqa: E731
     items = [
@@ -113,6 +112,14 @@ def context(
         }
         for i in invoices
     ]
+    # A message about overdue invoices speaks of those; an invoice not yet due that is
+    # consolidated into it is listed, and named as not yet due.
+    late = [i for i in invoices if i.due_date < on]
+    focus = late if late and action.step not in ("upcoming", "due") else invoices
+    rest = [i.number for i in invoices if i not in focus]
+    numbers = [f"#{i.number}" for i in focus]
+    owed = _sums(focus)
+    oldest = max(((on - i.due_date).days for i in focus), default=0)
     greeting = (
         next((name for email, name in contacts if name and email in action.to), "") or w["team"]
     )
@@ -122,21 +129,26 @@ def context(
         "client_name": client.name,
         "client_id": client.external_id,
         "greeting": greeting,
-        "single": len(invoices) == 1,
+        "single": len(focus) == 1,
         "items": items,
-        "first": items[0] if items else None,
+        "first": items[invoices.index(focus[0])] if focus else None,
         "invoice_label": f"{w['invoice'] if len(numbers) == 1 else w['invoices']} {', '.join(numbers)}"
-        if invoices
+        if focus
         else "",
         "the_invoices": f"{w['the_invoice'] if len(numbers) == 1 else w['the_invoices']} "
-        f"{_join([i.number for i in invoices], w['and'])}"
-        if invoices
+        f"{_join([i.number for i in focus], w['and'])}"
+        if focus
         else "",
-        "due_date": fmt_date(invoices[0].due_date) if invoices else "",
-        "days_overdue": max((x["days_overdue"] for x in items), default=0),
+        "not_yet_due": _join(rest, w["and"]),
+        "due_date": fmt_date(focus[0].due_date) if focus else "",
+        "days_overdue": oldest,
+        "late_by": str(oldest) if len(focus) == 1 else w["up_to"].format(n=oldest),
         "total": _join([format_money(v, c, locale) for c, v in sorted(owed.items())], w["and"]),
-        "services": _join(sorted({i.description for i in invoices if i.description}), w["and"])
-        if invoices and all(i.description for i in invoices)
+        "table_total": _join(
+            [format_money(v, c, locale) for c, v in sorted(_sums(invoices).items())], w["and"]
+        ),
+        "services": _join(sorted({i.description for i in focus}), w["and"])
+        if focus and all(i.description for i in focus)
         else "",
         "today": fmt_date(on),
         "sales_owner": client.sales_owner_email,
@@ -151,6 +163,14 @@ def context(
             ctx["next_step_label"] = NEXT_STEP[lang].get(nxt[0], nxt[0])
             ctx["next_step_date"] = fmt_date(nxt[1])
     return ctx
+
+
+def _sums(invoices) -> dict[str, Decimal]:
+    """Outstanding per currency (never added across currencies)."""
+    owed: dict[str, Decimal] = defaultdict(Decimal)
+    for i in invoices:
+        owed[i.currency] += i.outstanding
+    return owed
 
 
 def _resources(client: Client, on: date, conj: str) -> str:
