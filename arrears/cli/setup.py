@@ -112,10 +112,27 @@ def demo(ctx, seed, today):
         on = parse_date(today) if today else org_today(org)
     except Invalid as exc:
         fail(f"--today: {exc}")
-    try:
-        summary = build_demo(org, seed=seed, today=on, progress=True)
-    except DemoError as exc:
-        fail(str(exc))
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from arrears.demo import STAGES
+
+    with Progress(
+        TextColumn("loading the demo: {task.description}"),
+        BarColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("generating", total=STAGES)
+        try:
+            summary = build_demo(
+                org,
+                seed=seed,
+                today=on,
+                progress=lambda s: bar.update(task, advance=1, description=s),
+            )
+        except DemoError as exc:
+            fail(str(exc))
     out.print(
         f"[green]✓[/] demo loaded as of {on}: " + ", ".join(f"{n} {k}" for k, n in summary.items())
     )

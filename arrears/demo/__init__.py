@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import random
 import tempfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -136,9 +137,18 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
     return rows, story
 
 
+STAGES = len(KINDS) + 2  # the kinds, then invoice lines, then pauses and documents
+
+
 def build_demo(
-    organisation: Organisation, *, seed: int, today: date, progress: bool = False
+    organisation: Organisation,
+    *,
+    seed: int,
+    today: date,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
+    """Generate and load the demo; `progress(stage)` is called as each of STAGES ends."""
+    tick = progress or (lambda stage: None)
     rows, story = generate(today, seed)
     summary: dict[str, int] = {}
     with transaction.atomic(), tempfile.TemporaryDirectory() as tmp:
@@ -155,9 +165,12 @@ def build_demo(
             if result.problems:
                 raise DemoError("; ".join(str(p) for p in result.problems[:5]))
             summary[kind] = result.counts.created
+            tick(kind)
         _lines(organisation, story)
+        tick("invoice lines")
         summary["disputes"], summary["promises"] = story.pauses(organisation, today)
         summary["documents"] = _documents(organisation)
+        tick("disputes, promises, documents")
     return summary
 
 

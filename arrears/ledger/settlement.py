@@ -87,39 +87,28 @@ class Settler:
     ) -> Decimal:
         """Allocate `amount` (default: what is left) of a saved payment: the named invoice
         first, then oldest first. Returns the amount allocated now."""
-        if named is not None:
-            _check_named(named, payment.client_id, payment.currency)
-        left = payment.amount - payment.allocated
-        taken = self._spread(
-            payment.client_id,
-            payment.currency,
-            left if amount is None else min(amount, left),
-            named.pk if named is not None else None,
-            payment.date,
-            AllocationKind.PAYMENT,
-            payment=payment,
-        )
-        payment.allocated += taken
+        taken = self._use(payment, named, amount, AllocationKind.PAYMENT, payment=payment)
         self.touched_payments[payment.pk] = payment
         return taken
 
     def credit(
         self, note: CreditNote, named: Invoice | None = None, amount: Decimal | None = None
     ) -> Decimal:
-        if named is not None:
-            _check_named(named, note.client_id, note.currency)
-        left = note.amount - note.allocated
-        taken = self._spread(
-            note.client_id,
-            note.currency,
-            left if amount is None else min(amount, left),
-            named.pk if named is not None else None,
-            note.date,
-            AllocationKind.CREDIT_NOTE,
-            credit_note=note,
-        )
-        note.allocated += taken
+        """The same for a credit note."""
+        taken = self._use(note, named, amount, AllocationKind.CREDIT_NOTE, credit_note=note)
         self.touched_notes[note.pk] = note
+        return taken
+
+    def _use(self, source, named, amount, kind, **link) -> Decimal:
+        if named is not None:
+            _check_named(named, source.client_id, source.currency)
+        left = source.amount - source.allocated
+        wanted = left if amount is None else min(amount, left)
+        named_pk = named.pk if named is not None else None
+        taken = self._spread(
+            source.client_id, source.currency, wanted, named_pk, source.date, kind, **link
+        )
+        source.allocated += taken
         return taken
 
     def use_credit(self, client_ids: Iterable[int]) -> None:

@@ -88,6 +88,16 @@ class Kind:
     def export(self) -> Iterator[dict[str, str]]:
         raise NotImplementedError
 
+    def parse_policy(self, name: str) -> str:
+        """A dunning policy the organisation has (`default` means none of its own)."""
+        from arrears.dunning.policy_store import current_texts
+
+        if not hasattr(self, "_policies"):
+            self._policies = set(current_texts(self.org))
+        if name not in self._policies:
+            raise Invalid(f"unknown policy {name!r} (known: {', '.join(sorted(self._policies))})")
+        return "" if name == "default" else name
+
     # -- lookups shared by several kinds ----------------------------------------------------------
     def clients(self) -> dict[str, Client]:
         if not hasattr(self, "_clients"):

@@ -21,6 +21,7 @@ FIELDS = (
     "language",
     "sales_owner_email",
     "delivery_lead_email",
+    "policy",
 )
 
 
@@ -35,6 +36,7 @@ class ClientRecord:
     language: str
     sales_owner_email: str
     delivery_lead_email: str
+    policy: str
 
 
 class Clients(Kind):
@@ -70,6 +72,7 @@ class Clients(Kind):
                 self.value(line, get, "language", parse_language, required=False) or "en",
                 self.value(line, get, "sales_owner_email", parse_email, required=False) or "",
                 self.value(line, get, "delivery_lead_email", parse_email, required=False) or "",
+                self.value(line, get, "policy", self.parse_policy, required=False) or "",
             )
             if len(self.problems) == before:
                 out.append(rec)

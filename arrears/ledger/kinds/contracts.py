@@ -36,6 +36,7 @@ FIELDS = (
     "start_date",
     "end_date",
     "governing_law",
+    "policy",
 )
 
 
@@ -64,6 +65,7 @@ class ContractRecord:
     start_date: date
     end_date: date | None
     governing_law: str
+    policy: str
 
 
 class Contracts(Kind):
@@ -130,6 +132,7 @@ class Contracts(Kind):
                 end_date=end,
                 governing_law=self.value(line, get, "governing_law", parse_country, required=False)
                 or self.org.country.split("-")[0],
+                policy=self.value(line, get, "policy", self.parse_policy, required=False) or "",
                 **flags,
             )
             if len(self.problems) == before:
