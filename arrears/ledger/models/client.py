@@ -1,5 +1,12 @@
 from django.db import models
 
+from arrears.ledger.validators import (
+    validate_country,
+    validate_currency,
+    validate_language,
+    validate_timezone,
+)
+
 from .scoping import OrgModel
 
 
@@ -7,11 +14,13 @@ class Client(OrgModel):
     external_id = models.CharField("client id", max_length=100)
     name = models.CharField(max_length=200)
     country = models.CharField(
-        max_length=10, help_text="ISO 3166-1 alpha-2 (DE) or ISO 3166-2 subdivision (DE-BY)"
+        max_length=10,
+        help_text="ISO 3166-1 alpha-2 (DE) or ISO 3166-2 subdivision (DE-BY)",
+        validators=[validate_country],
     )
-    timezone = models.CharField(max_length=64)
-    currency = models.CharField(max_length=3)
-    language = models.CharField(max_length=16, default="en")
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    language = models.CharField(max_length=16, default="en", validators=[validate_language])
     sales_owner_email = models.EmailField(blank=True)
     delivery_lead_email = models.EmailField(blank=True)
     policy = models.SlugField(
