@@ -8,6 +8,7 @@ import sys
 
 import click
 from babel.numbers import format_decimal
+from rich import box
 from rich.table import Table
 
 from arrears.core.aging import BUCKETS
@@ -81,11 +82,9 @@ def aging(ctx, on, fmt):
     table = Table(
         title=f"Aged receivables at {report.on.isoformat()} — {org.name}{note}",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    table.add_column("client", no_wrap=True, overflow="ellipsis", max_width=28)
-    table.add_column("cur")
-    for b in (*BUCKETS, "total"):
-        table.add_column(b, justify="right", no_wrap=True)
 
     def money(value, currency):
         if value == 0:
@@ -93,6 +92,19 @@ def aging(ctx, on, fmt):
         if cents:
             return format_decimal(round_money(value, currency), format="#,##0.00", locale="en")
         return format_decimal(round_money(value, "JPY"), format="#,##0", locale="en")
+
+    # the figures keep their width; the client's name gives way
+    figure = max(
+        (len(money(v, r.currency)) for r in (*report.rows, *report.totals) for v in (r.total,)),
+        default=5,
+    )
+    room = max(8, min(28, out.width - 6 - 7 * (figure + 2)))
+    table.add_column("client", no_wrap=True, overflow="ellipsis", width=room)
+    table.add_column("cur", no_wrap=True, min_width=3)
+    for b in (*BUCKETS, "total"):
+        table.add_column(
+            b, justify="right", no_wrap=True, min_width=max(figure, len(b)), overflow="fold"
+        )
 
     for r in report.rows:
         late = r.buckets["61-90"] + r.buckets["90+"]
