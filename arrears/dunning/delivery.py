@@ -402,9 +402,9 @@ class Deliverer:
     def alert_failure(self, row: OutboxAction, exc: TransportError) -> None:
         """One alert a day for the team, listing every message that could not be sent: a mail
         server that refuses everything must not turn into a thousand alerts."""
-        from arrears.dunning.snapshot import _people
+        from arrears.dunning.snapshot import people_of
 
-        people = _people(self.org)
+        people = people_of(self.org)
         line = f"{row.key} ({row.client.name}): {exc.message}"
         alert, created = OutboxAction.objects.get_or_create(
             organisation=self.org,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -173,14 +172,3 @@ def claimant_is_dead(claimed_by: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-def pending_by_client(org: Organisation) -> dict[int, int]:
-    out = defaultdict(int)
-    for client in (
-        OutboxAction.objects.for_org(org)
-        .filter(status=ActionStatus.QUEUED)
-        .values_list("client_id", flat=True)
-    ):
-        out[client] += 1
-    return out

@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import ExpressionWrapper, F
 
 from arrears.core.planner import ClientState, Contact, History, InvoiceState, People
 from arrears.core.policy import CLIENT_FACING, Policy
@@ -25,7 +24,6 @@ from arrears.dunning.models import (
     StepState,
 )
 from arrears.dunning.policy_store import load_policies
-from arrears.ledger.fields import money_field
 from arrears.ledger.models import (
     OPEN_STATUSES,
     Client,
@@ -49,12 +47,6 @@ class Snapshot:
     history: History
     people: People
     policies: dict[str, Policy]
-
-
-def outstanding():
-    return ExpressionWrapper(
-        F("total") - F("paid") - F("credited") - F("written_off"), output_field=money_field()
-    )
 
 
 def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -> Snapshot:
@@ -112,7 +104,7 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
         _clients(org, client_pks),
         invoices,
         _history(org, invoices, client_pks),
-        _people(org),
+        people_of(org),
         load_policies(org),
     )
 
@@ -229,7 +221,7 @@ def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[in
     return h
 
 
-def _people(org: Organisation) -> People:
+def people_of(org: Organisation) -> People:
     leadership, accounting = [], []
     for email, role in Membership.objects.filter(organisation=org).values_list(
         "user__email", "role"
@@ -243,9 +235,3 @@ def _people(org: Organisation) -> People:
         tuple(sorted(accounting)) or (org.accounts_email,),
         org.accounts_email,
     )
-
-
-def today(org: Organisation) -> date:
-    from arrears.ledger.reports import org_today
-
-    return org_today(org)
