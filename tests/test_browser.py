@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-from arrears.ledger.models import Client, Invoice
+from arrears.ledger.models import Invoice
 
 from .browser import browser_page, shot
+from .test_web import add_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault(
@@ -17,14 +18,7 @@ os.environ.setdefault(
 
 
 def test_log_in_see_the_totals_and_open_a_client(live_server, org):
-    acme = Client.objects.create(
-        organisation=org,
-        external_id="C1",
-        name="Acme Logistics",
-        country="GB",
-        timezone="Europe/London",
-        currency="GBP",
-    )
+    acme = add_client(org, "C1", "Acme Logistics")
     Invoice.objects.create(
         organisation=org,
         client=acme,

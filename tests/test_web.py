@@ -102,10 +102,19 @@ def test_a_payment_added_in_the_admin_is_allocated(client, org):
 
 def test_the_admin_refuses_what_an_import_refuses(client, org):
     client.login(username="owner@northwind.example", password="a long demo passphrase")
-    response = client.post(reverse("admin:ledger_client_add"), {
-        "external_id": "C9", "name": "Bad", "country": "UK", "timezone": "Europe/London", "currency": "GBP",
-        "language": "en", "contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        reverse("admin:ledger_client_add"),
+        {
+            "external_id": "C9",
+            "name": "Bad",
+            "country": "UK",
+            "timezone": "Europe/London",
+            "currency": "GBP",
+            "language": "en",
+            "contacts-TOTAL_FORMS": "0",
+            "contacts-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 200
     assert "is not an ISO 3166-1 alpha-2 country code" in response.content.decode()
     assert not Client.objects.filter(external_id="C9").exists()

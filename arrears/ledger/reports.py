@@ -25,8 +25,12 @@ def org_today(organisation: Organisation) -> date:
 def receivables(organisation: Organisation, on: date) -> list[Receivable]:
     """Each invoice issued on or before `on`, with what it still owed at the end of that day:
     its total less the allocations dated on or before `on`."""
-    names = dict(Client.objects.for_org(organisation).values_list("pk", "external_id"))
-    labels = dict(Client.objects.for_org(organisation).values_list("pk", "name"))
+    clients = {
+        pk: (ext, name)
+        for pk, ext, name in Client.objects.for_org(organisation).values_list(
+            "pk", "external_id", "name"
+        )
+    }
     settled_by = defaultdict(Decimal)
     # Allocations dated after `on` are few for a recent date; summing those and adding them
     # back is much cheaper than summing every allocation ever made.
@@ -46,7 +50,7 @@ def receivables(organisation: Organisation, on: date) -> list[Receivable]:
     ):
         owed = outstanding + settled_by.get(pk, Decimal(0))
         if owed > 0:
-            out.append(Receivable(names[client_id], labels[client_id], currency, due, owed))
+            out.append(Receivable(*clients[client_id], currency, due, owed))
     return out
 
 
