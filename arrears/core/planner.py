@@ -121,6 +121,7 @@ class Action(NamedTuple):
         tuple[int, tuple[str, ...]], ...
     ] = ()  # (invoice pk, steps) left behind by catching up
     promise_id: int | None = None
+    data: tuple[tuple[str, object], ...] = ()  # extra figures for the message (JSON values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ leaves at most one message sent but not marked (see outbox.py for the guarantees
 from __future__ import annotations
 
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +25,7 @@ from arrears.channels.base import Outgoing, TransportError
 from arrears.channels.email.transport import EmailTransport
 from arrears.core.policy import Policy
 from arrears.dunning.compose import compose
+from arrears.dunning.extensions import runners
 from arrears.dunning.models import (
     ActionStatus,
     Dispute,
@@ -45,6 +45,7 @@ from arrears.dunning.outbox import (
     retry_delay,
     worker_name,
 )
+from arrears.dunning.signals import step_performed
 from arrears.ledger.models import OPEN_STATUSES, Contact, Invoice, Organisation
 
 log = logging.getLogger("arrears.outbox")
@@ -110,7 +111,7 @@ class Deliverer:
         )
         if self.honour_window:
             q &= Q(not_before__isnull=True) | Q(not_before__lte=self.now)
-        return OutboxAction.objects.for_org(self.org).filter(q)
+        return OutboxAction.objects.for_org(self.org).filter(q).exclude(kind__in=list(runners))
 
     def count_ready(self) -> int:
         return self.ready().count()
@@ -143,10 +144,6 @@ class Deliverer:
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> Delivery:
-        import sys
-
-        if os.environ.get("SWITCH"):
-            sys.setswitchinterval(float(os.environ["SWITCH"]))
         self.take_over_stale()
         in_flight: tuple[Ready, Future] | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="arrears-smtp") as wire:
@@ -315,6 +312,8 @@ class Deliverer:
         mine.delete()
 
     def extra(self, row: OutboxAction) -> dict:
+        if row.data:
+            return dict(row.data)
         if row.step == "promise-broken" and row.promise_id:
             return {"promised_date": row.promise.until.isoformat()}
         if row.step == "send-failed":
@@ -369,6 +368,14 @@ class Deliverer:
                     )
                 )
             self.finish(row, ActionStatus.SENT, sent_at=now)
+            step_performed.send(
+                Deliverer,
+                organisation=self.org,
+                action=row,
+                invoices=ready.invoices,
+                message=msg,
+                on=self.on,
+            )
 
     def failed(self, row: OutboxAction, exc: TransportError) -> None:
         with transaction.atomic():

@@ -8,18 +8,19 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from arrears.core import planner
+from arrears.dunning import extensions
 from arrears.dunning.delivery import Deliverer, Delivery
 from arrears.dunning.models import Run
 from arrears.dunning.outbox import enqueue
 from arrears.dunning.snapshot import Snapshot, load
-from arrears.ledger.models import Organisation
+from arrears.ledger.models import Client, Organisation
 
 
 @dataclass
@@ -50,6 +51,7 @@ def no_cycle_collection():
 def make_plan(
     org: Organisation, on: date, *, client_id: str | None = None, explain: bool = False
 ) -> tuple[planner.Plan, Snapshot]:
+    """The ladder's plan for `on`, plus the actions other apps add (extensions.planners)."""
     with no_cycle_collection():
         snap = load(org, client_id=client_id)
         result = planner.plan(
@@ -61,6 +63,11 @@ def make_plan(
             on,
             explain=explain,
         )
+    more = [a for fn in extensions.planners.values() for a in fn(org, on, snap)]
+    if client_id is not None:
+        more = [a for a in more if a.client_id == client_id]
+    if more:
+        result = replace(result, actions=result.actions + tuple(more))
     return result, snap
 
 
@@ -100,6 +107,9 @@ def run_day(
         return None
     result, snap = make_plan(org, on)
     clients_tz = {pk: (c.timezone, policy_for(snap, pk)) for pk, c in snap.clients.items()}
+    others = {a.client_pk for a in result.actions} - clients_tz.keys()
+    for pk, tz in Client.objects.for_org(org).filter(pk__in=others).values_list("pk", "timezone"):
+        clients_tz[pk] = (tz, snap.policies["default"])
     queued = enqueue(org, result, clients_tz)
     deliverer = Deliverer(
         org, on, now=now, honour_window=honour_window, policies=snap.policies, progress=progress
@@ -111,6 +121,8 @@ def run_day(
     delivery = deliverer.run()
     for helper in helpers:
         merge(delivery, finish_helper(helper))
+    for runner in extensions.runners.values():
+        merge(delivery, runner(org, on, now or timezone.now()))
     Run.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),
         planned=queued,
@@ -174,4 +186,7 @@ def deliver_due(org: Organisation, on: date, *, now: datetime | None = None) -> 
     """Send what is queued and ready (retries, send windows that opened), without planning."""
     from arrears.dunning.policy_store import load_policies
 
-    return Deliverer(org, on, now=now, policies=load_policies(org)).run()
+    delivery = Deliverer(org, on, now=now, policies=load_policies(org)).run()
+    for runner in extensions.runners.values():
+        merge(delivery, runner(org, on, now or timezone.now()))
+    return delivery

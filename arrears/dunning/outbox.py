@@ -93,6 +93,7 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
                     cc=list(a.cc),
                     reason=a.reason,
                     promise_id=a.promise_id,
+                    data=dict(a.data),
                     not_before=_window_start(a.scheduled_for, tz, policy)
                     if a.kind in ("email", "letter", "lever")
                     else None,

@@ -29,6 +29,7 @@ from arrears.ledger.models import (
     Payment,
     derive_status,
 )
+from arrears.ledger.signals import settled
 
 
 class SettlementError(ValueError):
@@ -139,6 +140,8 @@ class Settler:
         CreditNote.objects.bulk_update(
             list(self.touched_notes.values()), ["allocated"], batch_size=2000
         )
+        if changed:
+            settled.send(Settler, organisation=self.organisation, invoices=list(changed.values()))
         self.allocations = []
         self.touched_payments = {}
         self.touched_notes = {}

@@ -42,6 +42,9 @@ class OutboxAction(OrgModel):
     promise = models.ForeignKey(
         "dunning.Promise", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    data = models.JSONField(
+        default=dict, blank=True, help_text="Figures the message quotes, set by whoever planned it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

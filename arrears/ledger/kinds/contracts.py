@@ -31,6 +31,11 @@ FIELDS = (
     "late_interest_annual_pct",
     *FLAGS[:3],
     "credit_limit",
+    "late_fee_grace_days",
+    "late_interest_cap_pct",
+    "stop_work_threshold_days",
+    "non_essential_services",
+    "essential_services",
     "deposit_pct",
     "po_required",
     "start_date",
@@ -47,6 +52,16 @@ def parse_pct(text: str) -> Decimal:
     return value
 
 
+def parse_days(text: str) -> int:
+    return parse_int(text, low=0, high=3650)
+
+
+def services(value: str | None) -> str:
+    """A list of services in one cell, separated by `;` or new lines: one per line."""
+    parts = (value or "").replace(";", "\n").splitlines()
+    return "\n".join(p.strip() for p in parts if p.strip())
+
+
 @dataclass
 class ContractRecord:
     line: int
@@ -60,6 +75,11 @@ class ContractRecord:
     stop_work_clause: bool
     suspension_rights_clause: bool
     credit_limit: Decimal | None
+    late_fee_grace_days: int
+    late_interest_cap_pct: Decimal | None
+    stop_work_threshold_days: int | None
+    non_essential_services: str
+    essential_services: str
     deposit_pct: Decimal | None
     po_required: bool
     start_date: date
@@ -127,6 +147,18 @@ class Contracts(Kind):
                     line, get, "late_interest_annual_pct", parse_pct, required=False
                 ),
                 credit_limit=money("credit_limit"),
+                late_fee_grace_days=self.value(
+                    line, get, "late_fee_grace_days", parse_days, required=False
+                )
+                or 0,
+                late_interest_cap_pct=self.value(
+                    line, get, "late_interest_cap_pct", parse_pct, required=False
+                ),
+                stop_work_threshold_days=self.value(
+                    line, get, "stop_work_threshold_days", parse_days, required=False
+                ),
+                non_essential_services=services(get("non_essential_services")),
+                essential_services=services(get("essential_services")),
                 deposit_pct=self.value(line, get, "deposit_pct", parse_pct, required=False),
                 start_date=start,
                 end_date=end,
@@ -173,4 +205,6 @@ class Contracts(Kind):
                 **{f: text(getattr(c, f)) for f in FIELDS},
                 "late_fee_fixed": money_text(c.late_fee_fixed, c.client.currency),
                 "credit_limit": money_text(c.credit_limit, c.client.currency),
+                "non_essential_services": "; ".join(c.non_essential_services.splitlines()),
+                "essential_services": "; ".join(c.essential_services.splitlines()),
             }

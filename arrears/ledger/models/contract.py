@@ -27,9 +27,31 @@ class Contract(OrgModel):
         blank=True,
         help_text="Empty: statutory where the law gives it.",
     )
+    late_fee_grace_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days after the due date before the late fee and interest apply."
+    )
+    late_interest_cap_pct = FixedDecimalField(
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Contractual interest is capped at this percentage of the principal.",
+    )
     service_modification_clause = models.BooleanField(default=False)
     stop_work_clause = models.BooleanField(default=False)
     suspension_rights_clause = models.BooleanField(default=False)
+    non_essential_services = models.TextField(
+        blank=True,
+        help_text="What maintenance mode reduces, one per line (empty: the standard list).",
+    )
+    essential_services = models.TextField(
+        blank=True,
+        help_text="What continues in maintenance mode, one per line (empty: the standard list).",
+    )
+    stop_work_threshold_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days overdue past which an invoice calls for standing the team down.",
+    )
     credit_limit = money_field(null=True, blank=True)
     deposit_pct = FixedDecimalField(decimal_places=4, null=True, blank=True)
     po_required = models.BooleanField(default=False)
@@ -59,6 +81,10 @@ class Contract(OrgModel):
                 condition=Q(late_interest_annual_pct__isnull=True)
                 | Q(late_interest_annual_pct__gte=0),
                 name="contract_interest_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(late_interest_cap_pct__isnull=True) | Q(late_interest_cap_pct__gte=0),
+                name="contract_interest_cap_not_negative",
             ),
             models.CheckConstraint(
                 condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),

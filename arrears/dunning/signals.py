@@ -1,0 +1,12 @@
+"""What the engine tells other apps.
+
+`step_performed` is sent inside the transaction that marks an action sent, so whatever a
+receiver writes (a service level, a fee, the hooks to run next as outbox actions) commits with
+it or not at all. Keyword arguments: `organisation`, `action` (the OutboxAction), `invoices`
+(the ledger rows it was about, as re-checked right before sending), `message` (the stored
+Message, or None for actions that send none) and `on` (the plan date).
+"""
+
+from django.dispatch import Signal
+
+step_performed = Signal()
