@@ -202,7 +202,7 @@ def apply(ctx, on, workers):
         if state["task"] is not None:
             progress.stop()
     d = report.delivery
-    waiting = sum(1 for a in report.plan.actions if a.status == "needs_approval")
+    waiting = report.plan.count("needs_approval")
     out.print(
         f"{day}: {report.queued} queued, {d.sent} sent, {d.cancelled} cancelled, {d.retrying} to retry, "
         f"{d.failed} failed" + (f"; {waiting} need approval (arrears plan)" if waiting else "")

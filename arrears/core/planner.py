@@ -28,6 +28,7 @@ from arrears.core.calendar import BusinessCalendar, calendar_for
 from arrears.core.policy import Policy, Step
 
 DUE, NEEDS_APPROVAL, WAITING, BLOCKED = "due", "needs_approval", "waiting", "blocked"
+EVERY = frozenset((DUE, NEEDS_APPROVAL, WAITING, BLOCKED))
 
 
 class InvoiceState(NamedTuple):
@@ -150,6 +151,10 @@ class Plan:
     actions: tuple[Action, ...]
     idle: tuple[Idle, ...] = ()
     broken: tuple[BrokenPromise, ...] = ()
+    untold: Mapping[str, int] = field(default_factory=dict)  # statuses not asked for: counts
+
+    def count(self, status: str) -> int:
+        return self.untold.get(status, 0) + sum(1 for a in self.actions if a.status == status)
 
 
 def make_key(step: str, client_id: str, items: Iterable[tuple[str, str]] = ()) -> str:
@@ -172,8 +177,11 @@ def plan(
     on: date,
     *,
     explain: bool = False,
+    want: frozenset[str] = EVERY,
 ) -> Plan:
-    """Everything due on `on`. `invoices` are the open ones (any order)."""
+    """Everything due on `on`. `invoices` are the open ones (any order). Actions of a status
+    not in `want` are only counted (`Plan.untold`): `apply` needs the due ones, and building
+    the waiting and blocked ones (items, keys, reasons) would cost most of the planning."""
     by_client: dict[int, list[InvoiceState]] = defaultdict(list)
     for inv in invoices:
         by_client[inv.client_pk].append(inv)
@@ -181,12 +189,15 @@ def plan(
     idle: list[Idle] = []
     broken: list[BrokenPromise] = []
     ladders: dict[str, dict] = {}
+    untold: dict[str, int] = defaultdict(int)
     for client_pk in sorted(by_client, key=lambda pk: clients[pk].external_id):
         client = clients[client_pk]
-        _Client(client, by_client[client_pk], policies, history, people, on, explain, ladders).run(
-            actions, idle, broken
-        )
-    return Plan(on, tuple(actions), tuple(idle), tuple(broken))
+        planning = _Client(client, by_client[client_pk], policies, history, people, on, explain)
+        planning.ladders = ladders.setdefault(client.country, {})
+        planning.want, planning.untold = want, untold
+        planning.why = explain or WAITING in want or BLOCKED in want
+        planning.run(actions, idle, broken)
+    return Plan(on, tuple(actions), tuple(idle), tuple(broken), dict(untold))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +240,11 @@ _NOTHING: dict = {}
 class _Client:
     """The planning of one client's invoices on one day."""
 
-    def __init__(self, client, invoices, policies, history, people, on, explain, ladders):
+    want: frozenset[str] = EVERY
+    untold: dict[str, int]
+    why = True  # write the reasons of waiting and blocked steps
+
+    def __init__(self, client, invoices, policies, history, people, on, explain):
         self.c = client
         self.invoices = sorted(invoices, key=lambda i: (i.due_date, i.number))
         self.policies = policies
@@ -240,7 +255,7 @@ class _Client:
         self.explain = explain
         self.cal: BusinessCalendar = calendar_for(client.country)
         self.business = self.cal.is_business_day(on)
-        self.ladders = ladders.setdefault(client.country, {})
+        self.ladders: dict = {}
         self.recipients: dict[tuple, tuple] = {}
 
     def item(self, inv: InvoiceState, step: str) -> Item:
@@ -348,20 +363,21 @@ class _Client:
                     "waiting": [],
                     "blocked": [],
                 }
+            why = self.why
             if lever.gate and lever.gate not in inv.clauses:
                 where = f"contract {inv.contract}" if inv.contract else "no contract"
-                slot["blocked"].append((inv, f"{inv.number}: {where} has no {lever.gate}"))
+                slot["blocked"].append((inv, why and f"{inv.number}: {where} has no {lever.gate}"))
                 continue
             for e in policy.lever_steps[:n]:
                 if (not e.gate or e.gate in inv.clauses) and e.id not in done_client:
                     slot["waiting"].append(
-                        (inv, f"{inv.number}: waiting for {e.id} to be performed first")
+                        (inv, why and f"{inv.number}: waiting for {e.id} to be performed first")
                     )
                     return
             last = self.h.last_message.get(inv.pk)
             if last is None:
                 slot["waiting"].append(
-                    (inv, f"{inv.number}: no message has been sent about it yet")
+                    (inv, why and f"{inv.number}: no message has been sent about it yet")
                 )
                 return
             ready_on = last + timedelta(days=policy.notice_days)
@@ -369,7 +385,8 @@ class _Client:
                 slot["waiting"].append(
                     (
                         inv,
-                        f"{inv.number}: waiting until {ready_on} "
+                        why
+                        and f"{inv.number}: waiting until {ready_on} "
                         f"({policy.notice_days} days' notice after the message of {last})",
                     )
                 )
@@ -391,7 +408,7 @@ class _Client:
                     "blocked": [],
                 }
             if step.gate and step.gate not in inv.clauses:
-                slot["blocked"].append((inv, f"{inv.number}: no {step.gate}"))
+                slot["blocked"].append((inv, self.why and f"{inv.number}: no {step.gate}"))
             else:
                 slot["ready"].append(inv)
 
@@ -428,12 +445,20 @@ class _Client:
             self._message_action(ready, DUE, "", actions)
         if approved:
             self._message_action(approved, DUE, "approved", actions)
-        if pending:
+        if pending and self.wanted(NEEDS_APPROVAL):
             self._message_action(
                 pending, NEEDS_APPROVAL, "needs an approval by an owner or leadership", actions
             )
         for (inv, s, policy, *_), reason in blocked:
-            actions.append(self._action(s, policy, [self.item(inv, s.id)], BLOCKED, reason))
+            if self.wanted(BLOCKED):
+                actions.append(self._action(s, policy, [self.item(inv, s.id)], BLOCKED, reason))
+
+    def wanted(self, status: str) -> bool:
+        """Whether to build an action of `status`; if not, it is counted."""
+        if status in self.want:
+            return True
+        self.untold[status] += 1
+        return False
 
     def _message_action(self, group, status, reason, actions) -> None:
         top = group[0] if len(group) == 1 else max(group, key=lambda e: e[2].rank(e[1].id))
@@ -512,10 +537,12 @@ class _Client:
                     for inv in slot["ready"]:
                         self._idle(idle, inv, f"{sid} waits for a business day: {why}")
                     continue
-                items = [self.item(inv, sid) for inv in slot["ready"]]
                 status, reason = DUE, ""
                 if step.approval:
                     status, reason = self._approval(key, step)
+                if not self.wanted(status):
+                    continue
+                items = [self.item(inv, sid) for inv in slot["ready"]]
                 if status == DUE and not reason:
                     clauses = f" under {step.gate}" if step.gate else ""
                     reason = f"{len(items)} invoice(s) past {step.offset_days} days{clauses}"
@@ -523,6 +550,8 @@ class _Client:
             else:
                 pairs = slot["waiting"] or slot["blocked"]
                 status = WAITING if slot["waiting"] else BLOCKED
+                if not self.wanted(status):
+                    continue
                 items = [self.item(inv, sid) for inv, _ in pairs]
                 actions.append(
                     self._action(
@@ -540,8 +569,10 @@ class _Client:
                 status, reason = DUE, f"{len(items)} invoice(s) past {step.offset_days} days"
                 if step.approval:
                     status, reason = self._approval(key, step)
+                if not self.wanted(status):
+                    continue
                 actions.append(self._action(step, policy, items, status, reason, key=key))
-            elif slot["blocked"]:
+            elif slot["blocked"] and self.wanted(BLOCKED):
                 items = [self.item(inv, sid) for inv, _ in slot["blocked"]]
                 actions.append(
                     self._action(

@@ -49,9 +49,15 @@ def no_cycle_collection():
 
 
 def make_plan(
-    org: Organisation, on: date, *, client_id: str | None = None, explain: bool = False
+    org: Organisation,
+    on: date,
+    *,
+    client_id: str | None = None,
+    explain: bool = False,
+    want: frozenset[str] = planner.EVERY,
 ) -> tuple[planner.Plan, Snapshot]:
-    """The ladder's plan for `on`, plus the actions other apps add (extensions.planners)."""
+    """The ladder's plan for `on`, plus the actions other apps add (extensions.planners).
+    `want`: the statuses to build actions for (the others are only counted)."""
     with no_cycle_collection():
         snap = load(org, client_id=client_id)
         result = planner.plan(
@@ -62,10 +68,12 @@ def make_plan(
             snap.people,
             on,
             explain=explain,
+            want=want,
         )
     more = [a for fn in extensions.planners.values() for a in fn(org, on, snap)]
     if client_id is not None:
         more = [a for a in more if a.client_id == client_id]
+    more = [a for a in more if a.status in want]
     if more:
         result = replace(result, actions=result.actions + tuple(more))
     return result, snap
@@ -105,7 +113,7 @@ def run_day(
             run = Run.objects.create(organisation=org, on=on, daily=daily)
     except IntegrityError:
         return None
-    result, snap = make_plan(org, on)
+    result, snap = make_plan(org, on, want=APPLY_WANTS)
     clients_tz = {pk: (c.timezone, policy_for(snap, pk)) for pk, c in snap.clients.items()}
     others = {a.client_pk for a in result.actions} - clients_tz.keys()
     for pk, tz in Client.objects.for_org(org).filter(pk__in=others).values_list("pk", "timezone"):
@@ -135,6 +143,7 @@ def run_day(
     return Report(on, result, queued, delivery)
 
 
+APPLY_WANTS = frozenset({planner.DUE})  # the rest is only counted
 HELPERS_FROM = 200  # below this many ready messages, extra processes cost more than they save
 
 

@@ -27,7 +27,6 @@ from arrears.dunning.policy_store import load_policies
 from arrears.ledger.models import (
     OPEN_STATUSES,
     Client,
-    ContactRoleAssignment,
     Contract,
     Invoice,
     Membership,
@@ -119,8 +118,11 @@ def _rows(invoices_qs):
         return f"{table}.{connection.ops.quote_name(meta.get_field(name).column)}"
 
     owed = f"{col('total')} - {col('paid')} - {col('credited')} - {col('written_off')}"
-    names = ("id", "number", "client", "issue_date", "due_date", "currency")
-    select = ", ".join([*(col(n) for n in names), owed, col("contract")])
+    dates = [col("issue_date"), col("due_date")]
+    if connection.vendor == "sqlite":  # as text: the driver would parse every one of them
+        dates = [f"{d} || ''" for d in dates]
+    names = ("id", "number", "client")
+    select = ", ".join([*(col(n) for n in names), *dates, col("currency"), owed, col("contract")])
     sql, params = invoices_qs.order_by().values_list("pk").query.sql_with_params()
     _, _, rest = sql.partition(" FROM ")
     with connection.cursor() as cursor:
@@ -144,18 +146,24 @@ def _date_parser():
 
 
 def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
-    """The clients with open invoices, and their contacts with their roles."""
-    roles: dict[int, set[str]] = defaultdict(set)
-    contacts: dict[int, list] = defaultdict(list)
-    rows = ContactRoleAssignment.objects.filter(contact__organisation=org).values_list(
-        "contact_id", "role"
+    """The clients with open invoices, and their contacts with their roles (one query for the
+    contacts with their roles, one for the clients, straight from the cursor)."""
+    by_client: dict[int, dict] = defaultdict(dict)  # client -> email -> (name, roles)
+    people = ContactRecord.objects.for_org(org).values_list(
+        "client_id", "email", "name", "role_set__role"
     )
-    for contact_pk, role in rows.iterator(chunk_size=50_000):
-        roles[contact_pk].add(role)
-    people = ContactRecord.objects.for_org(org).values_list("pk", "client_id", "email", "name")
-    for contact_pk, client_pk, email, name in people.iterator(chunk_size=50_000):
-        if client_pk in pks:
-            contacts[client_pk].append(Contact(email, name, frozenset(roles.get(contact_pk, ()))))
+    sql, params = people.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for client_pk, email, name, role in cursor.fetchall():
+            if client_pk in pks:
+                entry = by_client[client_pk].setdefault(email, (name, set()))
+                if role:
+                    entry[1].add(role)
+    contacts = {
+        client: [Contact(email, name, frozenset(roles)) for email, (name, roles) in by.items()]
+        for client, by in by_client.items()
+    }
     fields = (
         "pk",
         "external_id",
@@ -168,9 +176,13 @@ def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
         "policy",
     )
     out = {}
-    for pk, ext, name, country, tz, lang, sales, lead, policy in (
-        Client.objects.for_org(org).values_list(*fields).iterator(chunk_size=50_000)
-    ):
+    sql, params = (
+        Client.objects.for_org(org).values_list(*fields).order_by().query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for pk, ext, name, country, tz, lang, sales, lead, policy in rows:
         if pk in pks:
             found = tuple(sorted(contacts.get(pk, ()), key=lambda c: c.email))
             out[pk] = ClientState(
@@ -197,10 +209,11 @@ def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[in
                 h.last_message[inv] = on
     for client, step, on in (
         StepRecord.objects.for_org(org)
-        .filter(invoice__isnull=True, client_id__in=client_pks)
+        .filter(invoice__isnull=True)
         .values_list("client_id", "step", "on")
     ):
-        h.client_done.setdefault(client, {})[step] = on
+        if client in client_pks:
+            h.client_done.setdefault(client, {})[step] = on
     # what is queued or being sent counts as done: it must not be planned a second time
     pending = OutboxItem.objects.filter(
         action__organisation=org, action__status__in=IN_FLIGHT, skipped=False
