@@ -16,6 +16,13 @@ class TransportError(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class Outgoing:
     subject: str
     text: str
@@ -25,6 +32,7 @@ class Outgoing:
     cc: tuple[str, ...] = ()
     reply_to: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()  # files sent with it (a plan's PDF, a letter)
 
 
 class Transport:

@@ -12,13 +12,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 
 from arrears.channels.base import Outgoing, TransportError
@@ -28,12 +26,9 @@ from arrears.dunning.compose import compose
 from arrears.dunning.extensions import runners
 from arrears.dunning.models import (
     ActionStatus,
-    Dispute,
     Message,
     OutboxAction,
     OutboxItem,
-    Promise,
-    PromiseStatus,
     StepRecord,
     StepState,
 )
@@ -46,6 +41,7 @@ from arrears.dunning.outbox import (
     worker_name,
 )
 from arrears.dunning.signals import step_performed
+from arrears.dunning.sql import ledger_state, mark_sent
 from arrears.ledger.models import OPEN_STATUSES, Contact, Invoice, Organisation
 
 log = logging.getLogger("arrears.outbox")
@@ -144,29 +140,25 @@ class Deliverer:
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> Delivery:
+        """One message at a time: re-check, render, send, mark sent. (A sender thread that
+        overlapped rendering with the SMTP exchange was slower: the thread back from the
+        socket waited for the interpreter lock held by the rendering one.)"""
         self.take_over_stale()
-        in_flight: tuple[Ready, Future] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="arrears-smtp") as wire:
-            try:
-                while ids := self.claim():
-                    batch = self.load(ids)
-                    for row in batch.rows:
+        try:
+            while ids := self.claim():
+                batch = self.load(ids)
+                for row in batch.rows:
+                    try:
+                        ready = self.prepare(row, batch)
+                    except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                        self.crashed(row, exc)
                         ready = None
-                        try:
-                            ready = self.prepare(row, batch)
-                        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
-                            self.crashed(row, exc)
-                        if in_flight is not None:
-                            self.complete(*in_flight)
-                            in_flight = None
-                        if ready is not None:
-                            in_flight = (ready, wire.submit(self.transport.send, ready.outgoing))
-                        if self.progress:
-                            self.progress(1)
-                if in_flight is not None:
-                    self.complete(*in_flight)
-            finally:
-                wire.submit(self.transport.close).result()
+                    if ready is not None:
+                        self.deliver(ready)
+                    if self.progress:
+                        self.progress(1)
+        finally:
+            self.transport.close()
         return self.result
 
     def load(self, ids: list[int]) -> Batch:
@@ -250,7 +242,7 @@ class Deliverer:
         grace = timedelta(days=policy.promise_grace_days if policy else 3)
         fresh = {
             row_[0]: row_[1:]
-            for row_ in _state(
+            for row_ in ledger_state(
                 [i.pk for i in invoices], self.on - grace, promises_pause=row.step not in NO_RECORDS
             )
         }
@@ -321,9 +313,9 @@ class Deliverer:
             return {"failures": failures, "count": len(failures)}
         return {}
 
-    def complete(self, ready: Ready, sending: Future) -> None:
+    def deliver(self, ready: Ready) -> None:
         try:
-            sending.result()
+            self.transport.send(ready.outgoing)
         except TransportError as exc:
             self.failed(ready.row, exc)
             return
@@ -335,47 +327,44 @@ class Deliverer:
 
     def sent(self, ready: Ready) -> None:
         row, outgoing, now = ready.row, ready.outgoing, timezone.now()
+        values = {
+            "organisation": self.org.pk,
+            "client": row.client_id,
+            "action": row.pk,
+            "kind": row.kind,
+            "step": row.step,
+            "subject": outgoing.subject,
+            "body_text": outgoing.text,
+            "body_html": outgoing.html,
+            "from_email": outgoing.from_email,
+            "to": list(outgoing.to),
+            "cc": list(outgoing.cc),
+            "reply_to": outgoing.reply_to,
+            "message_id": outgoing.headers["Message-ID"],
+            "in_reply_to": outgoing.headers.get("In-Reply-To", ""),
+            "references": " ".join(ready.references),
+            "sent_at": now,
+        }
         with transaction.atomic():
-            msg = Message.objects.create(
-                organisation=self.org,
-                client_id=row.client_id,
-                action=row,
-                kind=row.kind,
-                step=row.step,
-                subject=outgoing.subject,
-                body_text=outgoing.text,
-                body_html=outgoing.html,
-                from_email=outgoing.from_email,
-                to=list(outgoing.to),
-                cc=list(outgoing.cc),
-                reply_to=outgoing.reply_to,
-                message_id=outgoing.headers["Message-ID"],
-                in_reply_to=outgoing.headers.get("In-Reply-To", ""),
-                references=" ".join(ready.references),
-                sent_at=now,
+            pk = mark_sent(
+                values,
+                [i.pk for i in ready.invoices],
+                records_steps=self.records_steps(row),
+                claimed_by=self.me,
             )
-            Message.invoices.through.objects.bulk_create(
-                [
-                    Message.invoices.through(message_id=msg.pk, invoice_id=i.pk)
-                    for i in ready.invoices
-                ]
-            )
-            if self.records_steps(row):
-                StepRecord.objects.filter(action=row, state=StepState.IN_FLIGHT).update(
-                    state=Case(
-                        When(skipping=True, then=Value(StepState.SKIPPED)),
-                        default=Value(StepState.PERFORMED),
-                    )
+            if step_performed.has_listeners(Deliverer):
+                fields = {
+                    f"{k}_id" if k in ("organisation", "client", "action") else k: v
+                    for k, v in values.items()
+                }
+                step_performed.send(
+                    Deliverer,
+                    organisation=self.org,
+                    action=row,
+                    invoices=ready.invoices,
+                    message=Message(pk=pk, **fields),
+                    on=self.on,
                 )
-            self.finish(row, ActionStatus.SENT, sent_at=now)
-            step_performed.send(
-                Deliverer,
-                organisation=self.org,
-                action=row,
-                invoices=ready.invoices,
-                message=msg,
-                on=self.on,
-            )
 
     def failed(self, row: OutboxAction, exc: TransportError) -> None:
         with transaction.atomic():
@@ -437,34 +426,3 @@ class Deliverer:
     def finish(self, row: OutboxAction, status: str, **fields) -> None:
         fields.update(status=status, claimed_by="")
         OutboxAction.objects.filter(pk=row.pk, claimed_by=self.me).update(**fields)
-
-
-def _state(pks: list[int], promised_since, *, promises_pause: bool):
-    """(pk, status, paid, credited, written off, disputed, promised) for invoices, straight from
-    the tables: this runs right before every send, so it is one query."""
-    inv, dis, pro = Invoice._meta, Dispute._meta, Promise._meta
-    q = connection.ops.quote_name
-
-    def col(meta, name):
-        return q(meta.get_field(name).column)
-
-    sums = ", ".join(f"i.{col(inv, f)}" for f in ("paid", "credited", "written_off"))
-    marks = ", ".join(["%s"] * len(pks))
-    sql = (
-        f"SELECT i.{col(inv, 'id')}, i.{col(inv, 'status')}, {sums}, "
-        f"CASE WHEN EXISTS (SELECT 1 FROM {q(dis.db_table)} d WHERE d.{col(dis, 'invoice')} = i.{col(inv, 'id')} "
-        f"AND d.{col(dis, 'resolved_on')} IS NULL) THEN 1 ELSE 0 END, "
-        f"CASE WHEN EXISTS (SELECT 1 FROM {q(pro.db_table)} p WHERE p.{col(pro, 'invoice')} = i.{col(inv, 'id')} "
-        f"AND p.{col(pro, 'status')} = %s AND p.{col(pro, 'until')} >= %s) THEN 1 ELSE 0 END "
-        f"FROM {q(inv.db_table)} i WHERE i.{col(inv, 'id')} IN ({marks})"
-    )
-    since = connection.ops.adapt_datefield_value(promised_since)
-    status = PromiseStatus.ACTIVE.value if promises_pause else "-"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [status, since, *pks])
-        rows = cursor.fetchall()
-    money = lambda v: Decimal(v).scaleb(-4)  # noqa: E731 - FixedDecimalField: money times 10**4
-    return [
-        (pk, st, money(pd), money(cr), money(wo), bool(d), bool(p))
-        for pk, st, pd, cr, wo, d, p in rows
-    ]

@@ -1,0 +1,133 @@
+"""The statements on delivery's critical path, in plain SQL.
+
+Between two messages a worker re-checks the ledger and, once the mail server has accepted a
+message, writes it down as sent before the next one goes out (so a crash repeats at most one
+message per worker). Built through the ORM, these few statements cost more than the SMTP
+exchange itself (query compilation, model instances); here each is compiled once per process
+and values are adapted by their model fields, so both databases get what the ORM would send.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+
+from django.db import connection
+
+from arrears.dunning.models import (
+    ActionStatus,
+    Dispute,
+    Message,
+    OutboxAction,
+    Promise,
+    PromiseStatus,
+    StepRecord,
+    StepState,
+)
+from arrears.ledger.models import Invoice
+
+MESSAGE_FIELDS = (
+    "organisation",
+    "client",
+    "action",
+    "kind",
+    "step",
+    "subject",
+    "body_text",
+    "body_html",
+    "from_email",
+    "to",
+    "cc",
+    "reply_to",
+    "message_id",
+    "in_reply_to",
+    "references",
+    "sent_at",
+)
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _col(model, name: str) -> str:
+    return _q(model._meta.get_field(name).column)
+
+
+@cache
+def _statements(vendor: str) -> dict[str, str]:
+    msg, through = Message._meta, Message.invoices.through._meta
+    cols = ", ".join(_col(Message, f) for f in MESSAGE_FIELDS)
+    marks = ", ".join(["%s"] * len(MESSAGE_FIELDS))
+    steps, actions = _q(StepRecord._meta.db_table), _q(OutboxAction._meta.db_table)
+    return {
+        "message": f"INSERT INTO {_q(msg.db_table)} ({cols}) VALUES ({marks}) "
+        f"RETURNING {_col(Message, 'id')}",
+        "invoices": f"INSERT INTO {_q(through.db_table)} ({_q('message_id')}, {_q('invoice_id')}) "
+        "VALUES (%s, %s)",
+        "steps": f"UPDATE {steps} SET {_col(StepRecord, 'state')} = CASE WHEN "
+        f"{_col(StepRecord, 'skipping')} THEN %s ELSE %s END "
+        f"WHERE {_col(StepRecord, 'action')} = %s AND {_col(StepRecord, 'state')} = %s",
+        "finish": f"UPDATE {actions} SET {_col(OutboxAction, 'status')} = %s, "
+        f"{_col(OutboxAction, 'claimed_by')} = '', {_col(OutboxAction, 'sent_at')} = %s "
+        f"WHERE {_col(OutboxAction, 'id')} = %s AND {_col(OutboxAction, 'claimed_by')} = %s",
+    }
+
+
+@cache
+def _fields():
+    return [Message._meta.get_field(f) for f in MESSAGE_FIELDS]
+
+
+def mark_sent(values: dict, invoice_pks: list[int], *, records_steps: bool, claimed_by: str) -> int:
+    """Store the message, link its invoices, flip its steps to performed (or skipped), mark the
+    action sent. Call inside a transaction. `values` has MESSAGE_FIELDS (foreign keys as ids).
+    Returns the message's id."""
+    sql = _statements(connection.vendor)
+    params = [
+        f.get_db_prep_save(values[name], connection)
+        for f, name in zip(_fields(), MESSAGE_FIELDS, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql["message"], params)
+        pk = cursor.fetchone()[0]
+        if invoice_pks:
+            cursor.executemany(sql["invoices"], [(pk, i) for i in invoice_pks])
+        if records_steps:
+            cursor.execute(
+                sql["steps"],
+                [StepState.SKIPPED, StepState.PERFORMED, values["action"], StepState.IN_FLIGHT],
+            )
+        cursor.execute(
+            sql["finish"],
+            [ActionStatus.SENT, params[-1], values["action"], claimed_by],
+        )
+    return pk
+
+
+def ledger_state(pks: list[int], promised_since, *, promises_pause: bool):
+    """(pk, status, paid, credited, written off, disputed, promised) for invoices, straight from
+    the tables: this runs right before every send, so it is one query."""
+    inv, dis, pro = Invoice, Dispute, Promise
+    sums = ", ".join(f"i.{_col(inv, f)}" for f in ("paid", "credited", "written_off"))
+    marks = ", ".join(["%s"] * len(pks))
+    sql = (
+        f"SELECT i.{_col(inv, 'id')}, i.{_col(inv, 'status')}, {sums}, "
+        f"CASE WHEN EXISTS (SELECT 1 FROM {_q(dis._meta.db_table)} d "
+        f"WHERE d.{_col(dis, 'invoice')} = i.{_col(inv, 'id')} "
+        f"AND d.{_col(dis, 'resolved_on')} IS NULL) THEN 1 ELSE 0 END, "
+        f"CASE WHEN EXISTS (SELECT 1 FROM {_q(pro._meta.db_table)} p "
+        f"WHERE p.{_col(pro, 'invoice')} = i.{_col(inv, 'id')} "
+        f"AND p.{_col(pro, 'status')} = %s AND p.{_col(pro, 'until')} >= %s) THEN 1 ELSE 0 END "
+        f"FROM {_q(inv._meta.db_table)} i WHERE i.{_col(inv, 'id')} IN ({marks})"
+    )
+    since = connection.ops.adapt_datefield_value(promised_since)
+    status = PromiseStatus.ACTIVE.value if promises_pause else "-"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [status, since, *pks])
+        rows = cursor.fetchall()
+    money = lambda v: Decimal(v).scaleb(-4)  # noqa: E731 - FixedDecimalField: money times 10**4
+    return [
+        (pk, st, money(pd), money(cr), money(wo), bool(d), bool(p))
+        for pk, st, pd, cr, wo, d, p in rows
+    ]
