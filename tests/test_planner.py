@@ -370,3 +370,33 @@ def test_keys_are_made_of_what_the_action_is():
     assert len(long) < 120 and long == make_key(
         "nudge-1", "C1", [(f"INV-{n:05d}", "nudge-1") for n in reversed(range(40))]
     )
+
+
+def test_apply_builds_only_the_due_actions_and_counts_the_others_alike():
+    """`arrears apply` asks for the due actions only: they are the very ones of the full plan,
+    and the others are counted, not lost (apply reports how many wait for an approval)."""
+    clients = {pk: client(pk) for pk in (1, 2, 3)}
+    invoices = [
+        invoice(1, due=date(2026, 1, 5)),
+        invoice(2, due=date(2026, 2, 2), clauses=frozenset({"stop_work_clause"})),
+        invoice(3, due=date(2026, 2, 20), client_pk=2),  # no message yet: levers wait
+        invoice(4, due=date(2026, 1, 2), client_pk=2, clauses=frozenset()),  # levers blocked
+        invoice(5, due=date(2025, 12, 1), client_pk=3),
+        invoice(6, due=date(2025, 12, 20), client_pk=3),
+    ]
+    h = history(
+        done={1: {"late-notice": date(2026, 2, 2)}, 5: {"late-notice": date(2026, 1, 2)}},
+        last_message={1: date(2026, 2, 2), 5: date(2026, 1, 2)},
+        client_done={1: {"maintenance": date(2026, 2, 9)}},
+    )
+    seen = set()
+    for n in range(0, 60, 3):
+        on = date(2026, 2, 2) + timedelta(days=n)
+        full = plan(clients, invoices, POLICIES, h, PEOPLE, on)
+        due = plan(clients, invoices, POLICIES, h, PEOPLE, on, want=frozenset({"due"}))
+        assert due.actions == tuple(a for a in full.actions if a.status == "due")
+        for status in ("due", "needs_approval", "waiting", "blocked"):
+            assert due.count(status) == full.count(status), (on, status)
+            if full.count(status):
+                seen.add(status)
+    assert seen == {"due", "needs_approval", "waiting", "blocked"}, "the case covers every status"
