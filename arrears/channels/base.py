@@ -47,7 +47,9 @@ class Transport:
     def __exit__(self, *exc):
         self.close()
 
-    def send(self, message: Outgoing) -> None:
+    def send(self, message: Outgoing) -> tuple[str, ...]:
+        """Send, or raise TransportError. Returns the recipients the server refused while it
+        accepted the message for the others ("addr (550 reason)"); empty when all took it."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -315,7 +315,7 @@ class Deliverer:
 
     def deliver(self, ready: Ready) -> None:
         try:
-            self.transport.send(ready.outgoing)
+            refused = self.transport.send(ready.outgoing)
         except TransportError as exc:
             self.failed(ready.row, exc)
             return
@@ -324,6 +324,10 @@ class Deliverer:
             return
         self.sent(ready)
         self.result.sent += 1
+        if refused:  # delivered to the others; the team must fix these addresses
+            problem = f"sent, but the mail server refused {', '.join(refused)}"
+            self.result.problems.append(f"{ready.row.key}: {problem}")
+            self.alert_failure(ready.row, TransportError(problem, permanent=True))
 
     def sent(self, ready: Ready) -> None:
         row, outgoing, now = ready.row, ready.outgoing, timezone.now()

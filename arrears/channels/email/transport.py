@@ -40,14 +40,17 @@ class EmailTransport(Transport):
             self.backend = backend
         return self.backend
 
-    def send(self, message: Outgoing) -> None:
+    def send(self, message: Outgoing) -> tuple[str, ...]:
         backend = self._backend()
         try:
             if isinstance(backend, SMTPBackend) and backend.connection is not None:
                 recipients = [*message.to, *message.cc]
-                backend.connection.sendmail(_address(message.from_email), recipients, mime(message))
-            else:
-                backend.send_messages([django_message(message)])
+                refused = backend.connection.sendmail(
+                    _address(message.from_email), recipients, mime(message)
+                )
+                return tuple(f"{a} ({c} {_text(r)})" for a, (c, r) in sorted(refused.items()))
+            backend.send_messages([django_message(message)])
+            return ()
         except Exception as exc:  # noqa: BLE001 - classified below
             self.close()  # a broken connection is not reused
             raise classify(exc) from exc
@@ -59,6 +62,10 @@ class EmailTransport(Transport):
             except Exception:  # noqa: BLE001 - closing a dead connection may fail; nothing to do
                 pass
             self.backend = None
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
 
 
 def _address(value: str) -> str:
@@ -186,8 +193,9 @@ def classify(exc: Exception) -> TransportError:
         return TransportError(f"recipients refused: {exc.recipients}", permanent=permanent)
     if isinstance(exc, smtplib.SMTPResponseException):
         error = exc.smtp_error
-        text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
-        return TransportError(f"SMTP {exc.smtp_code}: {text}", permanent=500 <= exc.smtp_code < 600)
+        return TransportError(
+            f"SMTP {exc.smtp_code}: {_text(error)}", permanent=500 <= exc.smtp_code < 600
+        )
     if isinstance(
         exc,
         (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout, TimeoutError, OSError),
