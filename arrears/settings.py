@@ -30,6 +30,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "arrears.ledger",
     "arrears.dunning",
+    "arrears.charges",
+    "arrears.exposure",
+    "arrears.plans",
+    "arrears.levers",
     "arrears.web",
 ]
 

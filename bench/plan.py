@@ -7,8 +7,9 @@ and a contract, then measures in this one run, each part in its own process:
 
   baseline  a plain `sqlite3` query fetching the open invoices' columns a planner needs, and a
             Python loop that picks each one's step by offset (bisect over the ladder's offsets);
-  arrears   `arrears.dunning.engine.make_plan` as `arrears apply` runs it: read the ledger (invoices, contracts, clients,
-            contacts, disputes, promises, history, approvals), then plan: business days and
+  arrears   `arrears.dunning.engine.make_plan` as `arrears apply` runs it: read the ledger
+            (invoices, contracts, clients, contacts, disputes, promises, history, approvals, and
+            what other apps add: plans, exposure), then plan: business days and
             holidays per country, catch-up, levers and notice, gates, approvals,
             consolidation per client, recipients, keys. The due actions are built; the
             others (waiting, blocked, needing approval) are counted. Printed too: the same

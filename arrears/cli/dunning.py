@@ -231,11 +231,17 @@ def deliver(ctx, on, as_json):
     from arrears.dunning.policy_store import load_policies
 
     day = on or _today(org)
-    d = (
-        Deliverer(org, day, honour_window=on is None, policies=load_policies(org)).run()
-        if on
-        else deliver_due(org, day)
-    )
+    if on:  # as on that day, window not applied; other apps' runners (hooks) run too
+        from django.utils import timezone
+
+        from arrears.dunning import extensions
+        from arrears.dunning.engine import merge
+
+        d = Deliverer(org, day, honour_window=False, policies=load_policies(org)).run()
+        for runner in extensions.runners.values():
+            merge(d, runner(org, day, timezone.now()))
+    else:
+        d = deliver_due(org, day)
     if as_json:
         sys.stdout.write(json.dumps(asdict(d)) + "\n")
         return
@@ -260,6 +266,11 @@ def _decide(ctx, key, by, decision, reason, on):
     except DecisionError as exc:
         fail(str(exc))
     out.print(f"[green]✓[/] {approval.key} {approval.decision} by {by}")
+    if approval.decision == "approved":
+        from arrears.levers.service import what_will_run
+
+        for line in what_will_run(org, approval.client, approval.step):
+            out.print(f"  {line}")
 
 
 def _env_user():
@@ -328,8 +339,22 @@ def promise(ctx, invoice_number, until, note):
 @click.argument("invoice_number")
 @click.option(
     "--reason",
-    type=click.Choice(["administrative", "cash-flow", "quality", "approval-pending", "other"]),
+    type=click.Choice(
+        [
+            "administrative",
+            "missing-po",
+            "wrong-entity",
+            "vendor-setup",
+            "cash-flow",
+            "quality",
+            "approval-pending",
+            "other",
+        ]
+    ),
     required=True,
+    help="Routes the internal alert: administrative ones (missing-po, wrong-entity, "
+    "vendor-setup) to accounting, cash-flow to leadership, quality to the delivery lead, "
+    "approval-pending to leadership on time-and-materials work (docs/exposure.md).",
 )
 @click.option("--note", default="")
 @click.pass_context

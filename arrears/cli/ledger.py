@@ -29,8 +29,14 @@ BIG_FILE = 2_000_000  # bytes; above this the import shows a progress bar
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--update", is_flag=True, help="Update records whose id already exists (idempotent).")
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+@click.option(
+    "--override",
+    metavar="REASON",
+    help="time-entries only: accept entries for a stopped or suspended client, saying why "
+    "(recorded and alerted).",
+)
 @click.pass_context
-def import_(ctx, kind, file, update, dry_run):
+def import_(ctx, kind, file, update, dry_run, override):
     """Import KIND records from FILE (.csv with a header row, or .json: a list of objects).
 
     All or nothing: if any row has a problem, every problem is listed as FILE:ROW:COLUMN:
@@ -39,6 +45,8 @@ def import_(ctx, kind, file, update, dry_run):
     org = organisation(ctx)
     from arrears.ledger.importing import import_file
 
+    if override is not None and (kind != "time-entries" or not override.strip()):
+        fail("--override takes a reason and applies to time-entries only")
     open_binary = None
     if file.exists() and file.stat().st_size > BIG_FILE and sys.stderr.isatty():
         progress = Progress(
@@ -64,6 +72,7 @@ def import_(ctx, kind, file, update, dry_run):
             dry_run=dry_run,
             source=str(file),
             open_binary=open_binary,
+            override=(override or "").strip(),
         )
     finally:
         if progress is not None:

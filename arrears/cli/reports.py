@@ -43,6 +43,7 @@ def aging(ctx, on, fmt):
     from arrears.ledger.reports import org_today
 
     report = build(org, on or org_today(org))
+    base = _base_total(org, report)
     columns = ["client_id", "client_name", "currency", *BUCKETS, "total"]
 
     def record(row):
@@ -63,6 +64,7 @@ def aging(ctx, on, fmt):
                     {k: v for k, v in record(t).items() if k not in ("client_id", "client_name")}
                     for t in report.totals
                 ],
+                **({"base_total": _base_json(base)} if base else {}),
             },
             sys.stdout,
             indent=2,
@@ -128,6 +130,54 @@ def aging(ctx, on, fmt):
         out.print(f"Nothing outstanding at {report.on}.")
         return
     out.print(table)
+    if base:
+        _print_base(base, money)
+
+
+def _base_total(org, report):
+    """With several currencies: the total in the organisation's base currency, each figure
+    converted at the latest rate on or before the report date (`arrears fx import`)."""
+    currencies = {t.currency for t in report.totals}
+    if len(currencies) < 2 and currencies <= {org.base_currency}:
+        return None
+    from arrears.charges.fx import rates_for
+    from arrears.core.fx import total_in
+    from arrears.core.money import Money
+
+    amounts = [Money(t.total, t.currency) for t in report.totals]
+    return total_in(rates_for(org, report.on), amounts, org.base_currency, report.on)
+
+
+def _base_json(base) -> dict:
+    to = base.money.currency
+    return {
+        "currency": to,
+        "total": _plain(base.money.amount, to),
+        "converted": [
+            {
+                "currency": p.original.currency,
+                "total": _plain(p.original.amount, p.original.currency),
+                "in_base": _plain(p.money.amount, to),
+                "rate": format(p.rate.normalize(), "f"),
+                "rate_date": p.rate_date.isoformat(),
+            }
+            for p in base.parts
+        ],
+        "missing": list(base.missing),
+    }
+
+
+def _print_base(base, money) -> None:
+    to = base.money.currency
+    partial = f" (without {', '.join(base.missing)}: no exchange rate)" if base.missing else ""
+    out.print(f"[bold]Total in {to}: {money(base.money.amount, to)}[/]{partial}")
+    for p in base.parts:
+        line = f"  {p.original.currency} {money(p.original.amount, p.original.currency)}"
+        if p.original.currency != to:
+            line += f" = {to} {money(p.money.amount, to)} {p.statement()}"
+        out.print(line)
+    if base.missing:
+        out.print("  add rates with `arrears fx import FILE` (ECB euro reference rates)")
 
 
 COMMANDS = [aging]

@@ -4,11 +4,15 @@ The rule: first the invoice the payer named, if any; the rest to the client's ol
 invoices (by due date, then issue date, then number); whatever is left is client credit, which
 the next invoice uses. Amounts are never split below the currency's minor unit because every
 input already is a whole number of minor units.
+
+Where fees and interest are debits of their own (an item's `kind`), an `order` such as
+`("interest", "fees", "principal")` settles them kind by kind, oldest first within a kind,
+after the named invoice. Without an order, every open item is simply oldest first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,6 +27,10 @@ class OpenItem:
     issue_date: date
     number: str
     outstanding: Decimal
+    kind: str = "principal"  # or "fees", "interest": what the debit is
+
+
+KINDS = ("principal", "fees", "interest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +49,34 @@ class Allocation:
         return sum((p.amount for p in self.parts), Decimal(0))
 
 
-def oldest_first(items: Iterable[OpenItem]) -> list[OpenItem]:
-    return sorted(items, key=lambda i: (i.due_date, i.issue_date, i.number))
+def oldest_first(items: Iterable[OpenItem], order: Sequence[str] = ()) -> list[OpenItem]:
+    if not order:
+        return sorted(items, key=lambda i: (i.due_date, i.issue_date, i.number))
+    rank = {kind: n for n, kind in enumerate(order)}
+    return sorted(
+        items, key=lambda i: (rank.get(i.kind, len(rank)), i.due_date, i.issue_date, i.number)
+    )
+
+
+def check_order(order: Sequence[str]) -> tuple[str, ...]:
+    """An allocation order names each kind once: `interest,fees,principal`."""
+    found = tuple(order)
+    if sorted(found) != sorted(KINDS):
+        raise ValueError(
+            f"allocation order {','.join(found) or '(empty)'}: name each of {', '.join(KINDS)} once"
+        )
+    return found
 
 
 def allocate(
-    amount: Decimal, items: Iterable[OpenItem], *, named: Hashable | None = None
+    amount: Decimal,
+    items: Iterable[OpenItem],
+    *,
+    named: Hashable | None = None,
+    order: Sequence[str] = (),
 ) -> Allocation:
-    """Spread `amount` over `items`: the named one first, then oldest first.
+    """Spread `amount` over `items`: the named one first, then oldest first (kind by kind
+    when `order` is given).
 
     Items with nothing outstanding are passed over. The result's parts plus its remainder
     always equal `amount`.
@@ -56,7 +84,7 @@ def allocate(
     if amount < 0:
         raise ValueError("cannot allocate a negative amount")
     pool = [i for i in items if i.outstanding > 0]
-    ordered = oldest_first(pool)
+    ordered = oldest_first(pool, order)
     if named is not None:
         ordered = [i for i in pool if i.key == named] + [i for i in ordered if i.key != named]
     parts: list[Allocated] = []
@@ -76,5 +104,10 @@ def settle(items: dict[Hashable, OpenItem], allocation: Allocation) -> None:
     for part in allocation.parts:
         item = items[part.key]
         items[part.key] = OpenItem(
-            item.key, item.due_date, item.issue_date, item.number, item.outstanding - part.amount
+            item.key,
+            item.due_date,
+            item.issue_date,
+            item.number,
+            item.outstanding - part.amount,
+            item.kind,
         )

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from arrears.core.calendar import BusinessCalendar, calendar_for
+from arrears.core.levels import describe_lever
 from arrears.core.policy import Policy, Step
 
 DUE, NEEDS_APPROVAL, WAITING, BLOCKED = "due", "needs_approval", "waiting", "blocked"
@@ -47,15 +48,13 @@ class InvoiceState(NamedTuple):
     on_plan: bool = False  # covered by an active payment plan
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
+class Contact(NamedTuple):  # NamedTuples: tens of thousands are made for every plan
     email: str
     name: str
     roles: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class ClientState:
+class ClientState(NamedTuple):
     pk: int
     external_id: str
     name: str
@@ -542,6 +541,11 @@ class _Client:
                     status, reason = self._approval(key, step)
                 if not self.wanted(status):
                     continue
+                if status == NEEDS_APPROVAL:  # say what will run, on whom, under what
+                    contracts = sorted({i.contract for i in slot["ready"] if i.contract})
+                    reason += ": " + describe_lever(
+                        sid, self.c.name, self.c.external_id, step.gate, contracts
+                    )
                 items = [self.item(inv, sid) for inv in slot["ready"]]
                 if status == DUE and not reason:
                     clauses = f" under {step.gate}" if step.gate else ""
@@ -679,6 +683,7 @@ def forecast(
         {k: dict(v) for k, v in history.client_done.items()},
         dict(history.last_message),
         dict(history.approvals),
+        dict(history.item_approvals),
     )
     invoices = list(invoices)
     shown: set[tuple[str, str]] = set()

@@ -119,8 +119,8 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
                 "service_modification_clause": "yes" if protective or n % 2 == 0 else "no",
                 "stop_work_clause": "yes" if protective else "no",
                 "suspension_rights_clause": "yes" if behaviour is UTILITY or n % 5 == 0 else "no",
-                "credit_limit": str(
-                    (Decimal(rng.choice([20000, 30000, 50000])) * fx).quantize(Decimal(1))
+                "credit_limit": str(  # about two to five months of a team's work
+                    (Decimal(rng.choice([20000, 30000, 50000]) * 3) * fx).quantize(Decimal(1))
                 ),
                 "deposit_pct": "20" if new_client else "",
                 "po_required": "yes"

@@ -12,10 +12,12 @@ from babel.dates import format_date
 from django.conf import settings
 
 from arrears.channels.base import Outgoing
+from arrears.channels.email.attachments import for_action
 from arrears.channels.email.render import language_of, render
 from arrears.core.calendar import calendar_for
 from arrears.core.money import format_money
 from arrears.core.policy import Policy
+from arrears.dunning import extensions
 from arrears.dunning.models import OutboxAction
 from arrears.ledger.models import Client, Invoice, Organisation, TimeEntry
 
@@ -224,6 +226,7 @@ def compose(
     client = action.client
     internal = action.kind in ("internal", "recommendation")
     ctx = context(org, client, action, invoices, policy, on, contacts)
+    ctx.update(extensions.context_for(org, action, invoices, on))  # figures of other apps
     ctx.update(extra or {})
     subject, text, html = render(action.template, ctx, language=client.language, internal=internal)
     headers = {"Message-ID": make_msgid(domain=_domain()), "X-Arrears-Key": action.key}
@@ -240,6 +243,7 @@ def compose(
         tuple(action.cc),
         org.accounts_email,
         headers,
+        for_action(org, action, on),
     )
 
 

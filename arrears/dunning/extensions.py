@@ -6,6 +6,9 @@
 - `add_runner(kind, fn)`: outbox actions of `kind` are not email; `fn(organisation, on, now)
   -> Delivery` claims and performs them (after the day's email is delivered). The email
   deliverer leaves rows of these kinds alone.
+- `add_context(fn)`: `fn(organisation, action, invoices, on) -> dict` is merged into the
+  template context of every message `compose()` renders (after the engine's own keys, before
+  the action's `data`), so an app can quote its figures in the words of a step.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from arrears.core.planner import Action
     from arrears.dunning.delivery import Delivery
+    from arrears.dunning.models import OutboxAction
     from arrears.dunning.snapshot import Snapshot
-    from arrears.ledger.models import Organisation
+    from arrears.ledger.models import Invoice, Organisation
 
 Planner = Callable[["Organisation", date, "Snapshot"], Iterable["Action"]]
 Runner = Callable[["Organisation", date, datetime], "Delivery"]
+ContextFn = Callable[["Organisation", "OutboxAction", list["Invoice"], date], dict]
 
 planners: dict[str, Planner] = {}
 runners: dict[str, Runner] = {}
+contexts: list[ContextFn] = []
 
 
 def add_planner(name: str, fn: Planner) -> None:
@@ -33,3 +39,16 @@ def add_planner(name: str, fn: Planner) -> None:
 
 def add_runner(kind: str, fn: Runner) -> None:
     runners[kind] = fn
+
+
+def add_context(fn: ContextFn) -> None:
+    if fn not in contexts:  # ready() may run twice in tests; a figure is added once
+        contexts.append(fn)
+
+
+def context_for(organisation, action, invoices, on: date) -> dict:
+    """What every registered context function adds for this message."""
+    extra: dict = {}
+    for fn in contexts:
+        extra.update(fn(organisation, action, invoices, on))
+    return extra

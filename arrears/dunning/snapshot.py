@@ -34,7 +34,10 @@ from arrears.ledger.models import (
     Role,
 )
 from arrears.ledger.models import Contact as ContactRecord
+from arrears.plans.service import covered_pks
 
+if len(InvoiceState._fields) != 13:  # load() builds the tuples itself, field by field
+    raise ImportError("InvoiceState changed: update arrears.dunning.snapshot.load")
 CLAUSES = ("service_modification_clause", "stop_work_clause", "suspension_rights_clause")
 IN_FLIGHT = (ActionStatus.QUEUED, ActionStatus.SENDING)
 
@@ -75,27 +78,32 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
         .filter(status=PromiseStatus.ACTIVE)
         .values_list("pk", "invoice_id", "until")
     }
+    on_plan = covered_pks(org)  # invoices of active payment plans leave the ladder
     invoices: list[InvoiceState] = []
-    none = (None, frozenset(), None)
-    day = _date_parser()
-    currencies: dict[str, str] = {}
+    contracts[None] = (None, frozenset(), None)
+    days = _Days()
+    paused = disputes or promises
+    make = tuple.__new__  # InvoiceState's own __new__ is a Python function: a million calls
     for pk, number, client_pk, issue, due, currency, owed, contract_pk in _rows(invoices_qs):
-        ext, clauses, policy = contracts.get(contract_pk, none) if contract_pk else none
+        ext, clauses, policy = contracts[contract_pk]
         invoices.append(
-            InvoiceState(
-                pk,
-                number,
-                client_pk,
-                day(issue),
-                day(due),
-                currencies.setdefault(currency, currency),
-                Decimal(owed).scaleb(-4),  # FixedDecimalField keeps money times 10**4
-                ext,
-                clauses,
-                policy,  # the contract's; the planner falls back to the client's
-                disputes.get(pk),
-                promises.get(pk),
-                False,
+            make(
+                InvoiceState,
+                (
+                    pk,
+                    number,
+                    client_pk,
+                    days[issue],
+                    days[due],
+                    currency,
+                    Decimal(owed).scaleb(-4),  # FixedDecimalField keeps money times 10**4
+                    ext,
+                    clauses,
+                    policy,  # the contract's; the planner falls back to the client's
+                    disputes.get(pk) if paused else None,
+                    promises.get(pk) if paused else None,
+                    pk in on_plan,
+                ),
             )
         )
     client_pks = {i.client_pk for i in invoices}
@@ -131,37 +139,40 @@ def _rows(invoices_qs):
             yield from batch
 
 
-def _date_parser():
+class _Days(dict):
     """Dates as the driver hands them back (text or dates), one object per distinct day: a
     million invoices fall on a few thousand days."""
-    seen: dict = {}
 
-    def day(d):
-        found = seen.get(d)
-        if found is None:
-            found = seen[d] = d if type(d) is date else date.fromisoformat(d)
+    def __missing__(self, d):
+        found = self[d] = d if type(d) is date else date.fromisoformat(d)
         return found
-
-    return day
 
 
 def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
-    """The clients with open invoices, and their contacts with their roles (one query for the
-    contacts with their roles, one for the clients, straight from the cursor)."""
-    by_client: dict[int, dict] = defaultdict(dict)  # client -> email -> (name, roles)
-    people = ContactRecord.objects.for_org(org).values_list(
-        "client_id", "email", "name", "role_set__role"
+    """The clients with open invoices, and their contacts with their roles: one query for the
+    contacts with their roles (in client and email order), one for the clients, straight from
+    the cursor; each distinct set of roles is one object."""
+    people = (
+        ContactRecord.objects.for_org(org)
+        .values_list("client_id", "email", "name", "role_set__role")
+        .order_by("client_id", "email")
     )
-    sql, params = people.order_by().query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for client_pk, email, name, role in cursor.fetchall():
-            if client_pk in pks:
-                entry = by_client[client_pk].setdefault(email, (name, set()))
-                if role:
-                    entry[1].add(role)
+    by_client: dict[int, dict] = defaultdict(dict)  # client -> email -> (name, [roles])
+    for client_pk, email, name, role in _fetch(people):
+        if client_pk in pks:
+            entry = by_client[client_pk].get(email)
+            if entry is None:
+                entry = by_client[client_pk][email] = (name, [])
+            if role:
+                entry[1].append(role)
+    role_sets: dict[tuple, frozenset] = {}
+
+    def roles_of(found: list[str]) -> frozenset:
+        key = tuple(sorted(found))
+        return role_sets.get(key) or role_sets.setdefault(key, frozenset(key))
+
     contacts = {
-        client: [Contact(email, name, frozenset(roles)) for email, (name, roles) in by.items()]
+        client: tuple(Contact(email, name, roles_of(roles)) for email, (name, roles) in by.items())
         for client, by in by_client.items()
     }
     fields = (
@@ -175,20 +186,24 @@ def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
         "delivery_lead_email",
         "policy",
     )
-    out = {}
-    sql, params = (
-        Client.objects.for_org(org).values_list(*fields).order_by().query.sql_with_params()
-    )
+    return {
+        pk: ClientState(
+            pk, ext, name, country, tz, lang, contacts.get(pk, ()), sales, lead, policy or None
+        )
+        for pk, ext, name, country, tz, lang, sales, lead, policy in _fetch(
+            Client.objects.for_org(org).values_list(*fields).order_by()
+        )
+        if pk in pks
+    }
+
+
+def _fetch(values_qs) -> list[tuple]:
+    """The rows of a values_list query from the cursor, without the ORM's per-row converters
+    (plain text, integer and boolean columns only)."""
+    sql, params = values_qs.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    for pk, ext, name, country, tz, lang, sales, lead, policy in rows:
-        if pk in pks:
-            found = tuple(sorted(contacts.get(pk, ()), key=lambda c: c.email))
-            out[pk] = ClientState(
-                pk, ext, name, country, tz, lang, found, sales, lead, policy or None
-            )
-    return out
+        return cursor.fetchall()
 
 
 def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[int]) -> History:

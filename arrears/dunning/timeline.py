@@ -129,4 +129,10 @@ def events(client: Client) -> list[Event]:
                 f"{o.key} {o.status} {o.last_error or o.reason}".rstrip(),
             )
         )
+    from arrears.plans.history import events as plan_events
+
+    out += plan_events(client, Event, _at)
+    from arrears.levers.history import events as level_events
+
+    out += level_events(client, Event)
     return sorted(out, key=lambda e: (e.when, e.kind))

@@ -240,8 +240,23 @@ class CreditNoteAdmin(_SettlesOnAdd):
         settler.credit(obj)
 
 
+class TimeEntryForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        client = data.get("client")
+        if client is not None and self.instance.pk is None:  # a new entry; edits pass
+            from arrears.ledger.guards import refused_time
+
+            why = refused_time(client.organisation, {client.pk}).get(client.pk)
+            if why:
+                hint = "log incident work with `arrears import time-entries FILE --override WHY`"
+                raise ValidationError({"client": f"{why} ({hint})"})
+        return data
+
+
 @admin.register(TimeEntry)
 class TimeEntryAdmin(OrgScoped):
+    form = TimeEntryForm
     list_display = ("date", "client", "person", "hours", "bill_rate", "cost_rate", "invoice")
     list_filter = ("person",)
     search_fields = ("person", "client__name", "description")

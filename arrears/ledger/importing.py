@@ -130,6 +130,7 @@ def import_file(
     source: str | None = None,
     open_binary: Callable[[Path], IO[bytes]] | None = None,
     chunk_size: int = 10_000,
+    override: str = "",
 ) -> ImportResult:
     """Check every row of `path`; write them all (in one transaction) only if none has a
     problem and this is not a dry run. `source` is the name used in messages."""
@@ -152,6 +153,8 @@ def import_file(
         return result
     kind = KINDS[kind_name](organisation, source, update=update)
     kind.problems = problems
+    if override:
+        kind.override = override  # time entries: accepted for a stopped client, with a reason
     with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
         try:
             if suffix == "csv":

@@ -7,6 +7,9 @@ from arrears.ledger.models.scoping import OrgModel
 
 class DisputeReason(models.TextChoices):
     ADMINISTRATIVE = "administrative", "Administrative (PO, entity, vendor set-up)"
+    MISSING_PO = "missing-po", "Administrative: PO number missing"
+    WRONG_ENTITY = "wrong-entity", "Administrative: billed to the wrong entity"
+    VENDOR_SETUP = "vendor-setup", "Administrative: we are not set up as a vendor"
     CASH_FLOW = "cash-flow", "Cash flow"
     QUALITY = "quality", "Quality of the work"
     APPROVAL_PENDING = "approval-pending", "Waiting for a demo or an approval"

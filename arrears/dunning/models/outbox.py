@@ -18,7 +18,14 @@ class OutboxAction(OrgModel):
     is, so planning the same thing twice finds the same row."""
 
     key = models.CharField(max_length=250)
-    client = models.ForeignKey("ledger.Client", on_delete=models.CASCADE, related_name="actions")
+    client = models.ForeignKey(
+        "ledger.Client",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="actions",
+        help_text="Empty for organisation-wide actions (the daily digest).",
+    )
     step = models.CharField(max_length=60)
     kind = models.CharField(max_length=16)
     level = models.CharField(max_length=8)

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from arrears.core.parsing import Invalid, parse_date, parse_decimal
+from arrears.ledger import guards
 from arrears.ledger.models import Invoice, TimeEntry
 
 from .base import Chunk, Kind, chunked, once, text
@@ -75,10 +76,13 @@ class TimeEntries(Kind):
     )
     required = frozenset({"date", "client_id", "person", "hours", "bill_rate", "cost_rate"})
 
+    override = ""  # a reason to accept new entries for clients a guard refuses (--override)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.seen: dict[str, int] = {}
         self.occurrences: dict[str, int] = {}
+        self.overridden: dict[int, int] = {}  # client pk -> new entries accepted by override
 
     def derived_id(self, get) -> str:
         content = "|".join(get(c).strip() for c in self.columns[:-2])
@@ -140,7 +144,29 @@ class TimeEntries(Kind):
             )
             if len(self.problems) == before:
                 out.append(rec)
-        return out
+        return self.guarded(out)
+
+    def guarded(self, records: list[EntryRecord]) -> list[EntryRecord]:
+        """New entries for a client that a guard refuses (a stopped service level) are
+        problems, unless the import says why with --override; updates of existing ones pass."""
+        new = [r for r in records if r.external_id not in self.existing_now]
+        refused = guards.refused_time(self.org, {r.client.pk for r in new}) if new else {}
+        if not refused:
+            return records
+        kept = []
+        for r in records:
+            why = refused.get(r.client.pk) if r.external_id not in self.existing_now else None
+            if why and not self.override:
+                self.problem(r.line, "client_id", f"{why}; add --override REASON to log it anyway")
+                continue
+            if why:
+                self.overridden[r.client.pk] = self.overridden.get(r.client.pk, 0) + 1
+            kept.append(r)
+        return kept
+
+    def finish(self) -> None:
+        if self.overridden:
+            guards.time_overridden(self.org, self.overridden, self.override, self.source)
 
     def write(self, records: list[EntryRecord]) -> None:
         new = []

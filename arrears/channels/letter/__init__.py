@@ -1,0 +1,1 @@
+"""Letters: HTML templates rendered to PDF with WeasyPrint (payment plans, final demands)."""

@@ -1,0 +1,201 @@
+"""Where the charges app plugs into the engine.
+
+- The `late-notice` and `final-demand` messages quote each invoice's interest and fixed
+  compensation (or the contract's late fee) as of the day they are composed.
+- When one of those steps is performed for an invoice (`step_performed`, inside the
+  transaction that marks the message sent), what is due is charged as its own debit: a
+  `Charge` row per kind, unique per invoice, kind and step, so a step is never charged twice.
+  Interest charged at an earlier step is not charged again (the final demand charges what
+  accrued since the late notice); the fee or compensation is charged once per invoice.
+  `ARREARS_CHARGE_AS` says how: `interest-line` (the default: the Charge rows are the lines,
+  listed with the invoice), `fee-invoice` (they are also billed on an invoice of their own,
+  `<number>-F1`, same client, due that day) or `none` (quoted, never charged).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from arrears.core.money import format_money
+from arrears.env import ConfigError, env_str
+
+log = logging.getLogger(__name__)
+
+CHARGED_STEPS = ("late-notice", "final-demand")
+CHARGE_AS = ("interest-line", "fee-invoice", "none")
+
+
+def charge_as() -> str:
+    value = env_str("ARREARS_CHARGE_AS", "interest-line").strip().lower()
+    if value not in CHARGE_AS:
+        raise ConfigError(f"ARREARS_CHARGE_AS={value!r}: expected one of {', '.join(CHARGE_AS)}")
+    return value
+
+
+def register() -> None:
+    from arrears.dunning.extensions import add_context
+    from arrears.dunning.signals import step_performed
+
+    from .claims import day_count
+
+    charge_as(), day_count()  # a malformed setting stops the program at start, with its name
+
+    add_context(quote)
+    step_performed.connect(charge, dispatch_uid="arrears.charges.charge")
+
+
+def _claims(invoices, on: date):
+    from .claims import claim_for
+
+    for invoice in invoices:
+        try:
+            found = claim_for(invoice, on)
+        except LookupError:  # a reference rate is missing: say nothing rather than guess
+            continue
+        if found is not None and (found.interest_total or found.compensation):
+            yield invoice, found
+
+
+def quote(org, action, invoices, on: date) -> dict:
+    """`late_charges` (one entry per invoice) and `charges_basis` for the two steps."""
+    if action.step.removesuffix("-alert") not in CHARGED_STEPS or not invoices:
+        return {}
+    from arrears.channels.email.render import language_of
+
+    if action.pk:  # a consolidated message: only the invoices at a charged step
+        at_step = _at_step(action)
+        invoices = [i for i in invoices if i.pk in at_step]
+    lang = language_of(action.client.language)
+    lines, bases = [], []
+    for invoice, claim in _claims(invoices, on):
+        rates = sorted({p.annual_rate_pct for p in claim.periods})
+        lines.append(
+            {
+                "number": invoice.number,
+                "interest": format_money(claim.interest_total, claim.currency, lang),
+                "rates": " / ".join(
+                    f"{_pct(r)} %" if lang == "fr" else f"{_pct(r)}%" for r in rates
+                ),
+                "start": format_date(claim.start, format="long", locale=lang),
+                "fixed": format_money(claim.compensation, claim.currency, lang)
+                if claim.compensation
+                else "",
+                "contractual": claim.contractual,
+            }
+        )
+        if claim.basis not in bases:
+            bases.append(claim.basis)
+    if not lines:
+        return {}
+    return {
+        "late_charges": lines,
+        "charges_date": format_date(on, format="long", locale=lang),
+        "charges_basis": "; ".join(bases),
+    }
+
+
+def _pct(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")) if value.as_tuple().exponent > -2 else value)
+
+
+def _at_step(action) -> dict[int, str]:
+    """invoice id -> its charged step, from the action's items."""
+    from arrears.dunning.models import OutboxItem
+
+    items = OutboxItem.objects.filter(action=action, skipped=False, step__in=CHARGED_STEPS)
+    return dict(items.values_list("invoice_id", "step"))
+
+
+def charge(sender, organisation, action, invoices, message=None, on=None, **kwargs) -> None:
+    """Charge the invoices of `action` that are at a charged step (its items say which)."""
+    mode = charge_as()
+    if mode == "none" or on is None:
+        return
+    at_step = _at_step(action)
+    chosen = [i for i in invoices if i.pk in at_step]
+    for invoice, claim in _claims(chosen, on):
+        try:
+            with transaction.atomic():  # a savepoint per invoice
+                _charge_invoice(organisation, invoice, claim, at_step[invoice.pk], on, mode)
+        except Exception:  # noqa: BLE001 - the message is out: failing here would send it again
+            log.exception("charging %s at %s failed; nothing was charged", invoice.number, on)
+
+
+def _charge_invoice(org, invoice, claim, step: str, on: date, mode: str) -> None:
+    from .models import Charge, ChargeKind
+
+    earlier = Charge.objects.for_org(org).filter(invoice=invoice).exclude(step=step)
+    interest = claim.interest_total - (
+        earlier.filter(kind=ChargeKind.INTEREST).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    )
+    fixed_kind = ChargeKind.FEE if claim.contractual else ChargeKind.COMPENSATION
+    fixed = Decimal(0) if earlier.filter(kind=fixed_kind).exists() else claim.compensation
+    made = []
+    for kind, amount in ((ChargeKind.INTEREST, interest), (fixed_kind, fixed)):
+        if amount <= 0:
+            continue
+        try:
+            with transaction.atomic():  # a savepoint: a second call for the step finds the row
+                row, created = Charge.objects.get_or_create(
+                    organisation=org,
+                    invoice=invoice,
+                    kind=kind,
+                    step=step,
+                    defaults={
+                        "amount": amount,
+                        "currency": claim.currency,
+                        "charged_on": on,
+                        "basis": claim.basis,
+                    },
+                )
+        except IntegrityError:  # charged by a concurrent worker just now
+            continue
+        if created:
+            made.append(row)
+    if made and mode == "fee-invoice":
+        _fee_invoice(org, invoice, made, on)
+
+
+def _fee_invoice(org, invoice, charges, on: date) -> None:
+    from arrears.ledger.models import Invoice, InvoiceLine
+
+    from .models import Charge
+
+    billed = Charge.objects.for_org(org).filter(invoice=invoice, fee_invoice__isnull=False)
+    n = billed.values("fee_invoice").distinct().count() + 1
+    words = {
+        "interest": "Late-payment interest",
+        "fee": "Late fee",
+        "compensation": "Fixed compensation",
+    }
+    total = sum((c.amount for c in charges), Decimal(0))
+    fee = Invoice.objects.create(
+        organisation=org,
+        client_id=invoice.client_id,
+        contract_id=invoice.contract_id,
+        number=f"{invoice.number}-F{n}",
+        issue_date=on,
+        due_date=on,
+        currency=invoice.currency,
+        total=total,
+        description=f"Late-payment charges on invoice {invoice.number}",
+    )
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=fee,
+                position=i,
+                description=f"{words[c.kind]} on {invoice.number} ({c.step}, {on.isoformat()})",
+                unit_price=c.amount,
+                amount=c.amount,
+            )
+            for i, c in enumerate(charges, start=1)
+        ]
+    )
+    Charge.objects.filter(pk__in=[c.pk for c in charges]).update(fee_invoice=fee)

@@ -1,0 +1,37 @@
+"""Checks that other apps put on writes to the ledger, registered in their AppConfig.ready():
+the ledger calls them through this module and never imports those apps.
+
+A time-entry guard has `refused(org, client_pks) -> {client pk: reason}` (clients for whom new
+time entries are refused, e.g. a stopped service level) and `overridden(org, counts, reason,
+source)` (entries accepted anyway with `--override REASON`, per client: recorded, alerted).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TimeEntryGuard(Protocol):
+    def refused(self, org, client_pks: set[int]) -> dict[int, str]: ...
+
+    def overridden(self, org, counts: dict[int, int], reason: str, source: str) -> None: ...
+
+
+time_entry_guards: dict[str, TimeEntryGuard] = {}
+
+
+def add_time_entry_guard(name: str, guard: TimeEntryGuard) -> None:
+    time_entry_guards[name] = guard
+
+
+def refused_time(org, client_pks: set[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for guard in time_entry_guards.values():
+        for pk, reason in guard.refused(org, client_pks).items():
+            found.setdefault(pk, reason)
+    return found
+
+
+def time_overridden(org, counts: dict[int, int], reason: str, source: str) -> None:
+    for guard in time_entry_guards.values():
+        guard.overridden(org, counts, reason, source)

@@ -1,0 +1,1 @@
+"""Service levels, their hooks, credential escrow and the time-entry guard (issue 6)."""

@@ -1,0 +1,20 @@
+"""What the levers add to the words of a message (registered with extensions.add_context):
+the maintenance notice names the services it reduces and those that continue."""
+
+from __future__ import annotations
+
+from arrears.channels.email.render import language_of
+from arrears.core.levels import services
+
+
+def maintenance_services(org, action, invoices, on) -> dict:
+    if action.step != "maintenance":
+        return {}
+    lang = language_of(action.client.language)
+    contract = next((i.contract for i in invoices if i.contract_id), None)
+    reduced, continued = (
+        services(contract.non_essential_services, contract.essential_services, lang)
+        if contract is not None
+        else services("", "", lang)
+    )
+    return {"reduced_services": reduced, "continued_services": continued}

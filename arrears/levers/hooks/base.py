@@ -1,0 +1,120 @@
+"""What every hook kind shares: the call it is given, what it reports, its one error type.
+
+A kind is a class with `kind`, `check(raw) -> (settings, problems)` (the settings it keeps,
+cleaned, or every problem with them) and `run(settings, call) -> Outcome`. It raises
+`HookError(message, permanent=...)` when the hook did not do its job: temporary failures are
+retried with backoff, permanent ones are marked failed and alerted at once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Call:
+    """One run of one hook for one client's change of level."""
+
+    key: str  # the outbox key: the same on every retry, so the other side can drop repeats
+    hook: str
+    event: str  # enter:<level> | restore:<level>
+    level_from: str
+    level_to: str
+    episode: int
+    organisation: str
+    client_pk: int
+    client_id: str
+    client_name: str
+    reason: str
+
+    @property
+    def text(self) -> str:
+        """One line for people (and Slack's `text`)."""
+        verb, _, level = self.event.partition(":")
+        what = f"entered {level}" if verb == "enter" else f"restored from {level}"
+        return (
+            f"{self.client_name} ({self.client_id}) {what}: "
+            f"{self.level_from} -> {self.level_to}. {self.reason}".strip()
+        )
+
+    def environment(self) -> dict[str, str]:
+        """The variables a command hook gets. The child does not inherit arrears' own
+        environment (database URL, secret key): only a plain PATH, HOME, LANG and these."""
+        env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ") if k in os.environ}
+        env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+        env.update(
+            {
+                "ARREARS_HOOK_KEY": self.key,
+                "ARREARS_HOOK_NAME": self.hook,
+                "ARREARS_HOOK_EVENT": self.event,
+                "ARREARS_LEVEL_FROM": self.level_from,
+                "ARREARS_LEVEL_TO": self.level_to,
+                "ARREARS_EPISODE": str(self.episode),
+                "ARREARS_ORGANISATION": self.organisation,
+                "ARREARS_CLIENT_ID": self.client_id,
+                "ARREARS_CLIENT_NAME": self.client_name,
+                "ARREARS_REASON": self.reason,
+            }
+        )
+        return env
+
+
+@dataclass
+class Outcome:
+    exit_status: int | None = None
+    http_status: int | None = None
+    output: str = ""
+
+
+class HookError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False, outcome: Outcome | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.outcome = outcome or Outcome()
+
+
+class HookKind:
+    kind: ClassVar[str] = ""
+    default_events: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, raw: dict) -> tuple[dict, list[str]]:
+        raise NotImplementedError
+
+    def run(self, settings: dict, call: Call) -> Outcome:
+        raise NotImplementedError
+
+    def describe(self, settings: dict) -> str:
+        """A line for `arrears hook list` (never a secret)."""
+        raise NotImplementedError
+
+
+OUTPUT_LIMIT = 4000  # characters of output kept per run
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 15] + "\n… (cut short)"
+
+
+def positive_int(raw: dict, name: str, default: int, top: int, problems: list[str]) -> int:
+    value = raw.get(name, default)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
+        problems.append(f"{name}: {value!r} is not a whole number of seconds from 1 to {top}")
+        return default
+    return value
+
+
+def argv_of(raw: dict, name: str, problems: list[str], *, required: bool = True) -> list[str]:
+    value = raw.get(name)
+    if value in (None, "", []):
+        if required:
+            problems.append(f"{name}: a command is required")
+        return []
+    if not isinstance(value, list) or not all(isinstance(a, str) and a for a in value):
+        problems.append(f"{name}: expected a list of words (program and arguments)")
+        return []
+    return value

@@ -1,0 +1,72 @@
+"""`command`: a program run with a timeout, the client's details in its environment
+(ARREARS_CLIENT_ID, ARREARS_LEVEL_TO, … see Call.environment); exit status and output are
+logged. A non-zero exit or a timeout is retried; a program that cannot be started is not."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+from .base import Call, HookError, HookKind, Outcome, argv_of, clip, positive_int
+
+
+def run_program(
+    argv: list[str], env: dict[str, str], timeout: int, *, stdin: bytes | None = None
+) -> Outcome:
+    """Run `argv`; raise HookError unless it exits 0. Shared with the escrow kind. The program
+    gets a process group of its own, so that a timeout ends whatever it started too (a
+    background child would otherwise hold the output pipe open)."""
+    try:
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise HookError(f"{argv[0]}: no such program", permanent=True) from None
+    except PermissionError:
+        raise HookError(f"{argv[0]}: not executable", permanent=True) from None
+    try:
+        output, _ = proc.communicate(stdin or b"", timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        raise HookError(
+            f"{argv[0]} did not finish within {timeout} s",
+            outcome=Outcome(output=clip(output.decode("utf-8", "replace"))),
+        ) from None
+    outcome = Outcome(exit_status=proc.returncode, output=clip(output.decode("utf-8", "replace")))
+    if proc.returncode != 0:
+        raise HookError(f"{argv[0]} exited with status {proc.returncode}", outcome=outcome)
+    return outcome
+
+
+class CommandHook(HookKind):
+    kind = "command"
+    default_events = (
+        "enter:maintenance",
+        "enter:stopped",
+        "enter:suspended",
+        "restore:suspended",
+        "restore:stopped",
+        "restore:maintenance",
+    )
+
+    def check(self, raw: dict) -> tuple[dict, list[str]]:
+        problems: list[str] = []
+        unknown = set(raw) - {"argv", "timeout"}
+        if unknown:
+            problems.append(f"unknown settings: {', '.join(sorted(unknown))}")
+        argv = argv_of(raw, "argv", problems)
+        timeout = positive_int(raw, "timeout", 60, 3600, problems)
+        return {"argv": argv, "timeout": timeout}, problems
+
+    def run(self, settings: dict, call: Call) -> Outcome:
+        return run_program(settings["argv"], call.environment(), settings["timeout"])
+
+    def describe(self, settings: dict) -> str:
+        return f"{' '.join(settings['argv'])} (timeout {settings['timeout']} s)"

@@ -1,0 +1,76 @@
+"""`escrow`: a credential the client's systems need (a deploy key, a CI token), kept in
+arrears encrypted at rest. On entering a level it is withheld: the `withhold` command runs
+(for example, it deletes the token from the client's CI) and the secret stays in escrow. On
+restore, the `restore` command puts it back: it gets the secret on its standard input only
+(not on its command line, which every user of the machine can read, nor in its environment,
+which child processes inherit), and the secret is blanked out of the logged output."""
+
+from __future__ import annotations
+
+from arrears.levers.crypto import unseal
+
+from .base import Call, HookError, HookKind, Outcome, argv_of, positive_int
+from .command import run_program
+
+REDACTED = "[escrowed secret]"
+
+
+class EscrowHook(HookKind):
+    kind = "escrow"
+    default_events = ("enter:suspended", "restore:suspended")
+
+    def check(self, raw: dict) -> tuple[dict, list[str]]:
+        problems: list[str] = []
+        unknown = set(raw) - {"secret", "withhold", "restore", "timeout"}
+        if unknown:
+            problems.append(f"unknown settings: {', '.join(sorted(unknown))}")
+        name = raw.get("secret") or ""
+        if not isinstance(name, str) or not name:
+            problems.append("secret: the name of the escrowed secret is required (--secret-name)")
+        withhold = argv_of(raw, "withhold", problems)
+        restore = argv_of(raw, "restore", problems)
+        timeout = positive_int(raw, "timeout", 60, 3600, problems)
+        return {
+            "secret": name,
+            "withhold": withhold,
+            "restore": restore,
+            "timeout": timeout,
+        }, problems
+
+    def run(self, settings: dict, call: Call) -> Outcome:
+        from arrears.levers.models import Escrow
+
+        escrow = Escrow.objects.filter(client_id=call.client_pk, name=settings["secret"]).first()
+        if escrow is None:
+            raise HookError(
+                f"no escrowed secret {settings['secret']!r} for {call.client_id} "
+                f"(arrears escrow put {call.client_id} {settings['secret']} --from-file F)",
+                permanent=True,
+            )
+        env = call.environment()
+        env["ARREARS_ESCROW_NAME"] = escrow.name
+        if call.event.startswith("enter:"):
+            outcome = run_program(settings["withhold"], env, settings["timeout"])
+            Escrow.objects.filter(pk=escrow.pk).update(withheld=True)
+            return outcome
+        secret = unseal(escrow.token)
+        try:
+            outcome = run_program(settings["restore"], env, settings["timeout"], stdin=secret)
+        except HookError as exc:
+            exc.outcome.output = _redact(exc.outcome.output, secret)
+            exc.message = _redact(exc.message, secret)
+            raise
+        outcome.output = _redact(outcome.output, secret)
+        Escrow.objects.filter(pk=escrow.pk).update(withheld=False)
+        return outcome
+
+    def describe(self, settings: dict) -> str:
+        return (
+            f"secret {settings['secret']}: withhold `{' '.join(settings['withhold'])}`, "
+            f"restore `{' '.join(settings['restore'])}`"
+        )
+
+
+def _redact(text: str, secret: bytes) -> str:
+    plain = secret.decode("utf-8", "replace").strip()
+    return text.replace(plain, REDACTED) if plain else text

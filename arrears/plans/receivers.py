@@ -1,0 +1,58 @@
+"""How plans hear about the world: payments (ledger `settled`), messages performed (dunning
+`step_performed`), and what they add to the daily run (a planner) and to messages (the PDF)."""
+
+from __future__ import annotations
+
+from arrears.core import instalments as rules
+from arrears.ledger.signals import settled
+
+from .models import PaymentPlan, PlanStatus
+
+
+def register() -> None:
+    from arrears.channels.email.attachments import add_attachment
+    from arrears.dunning.extensions import add_planner
+    from arrears.dunning.signals import step_performed
+
+    from . import letters, planning
+
+    settled.connect(on_settled, dispatch_uid="plans.settled")
+    step_performed.connect(on_step_performed, dispatch_uid="plans.step_performed")
+    add_planner("plans", planning.plan_actions)
+    add_attachment("plan-offer", letters.attachment)
+
+
+def on_settled(sender, organisation, invoices, **kwargs) -> None:
+    """Payments on covered invoices count toward the instalments, in the payment's
+    transaction; the plan completes when everything is paid."""
+    from .service import sync_payments
+
+    plans = (
+        PaymentPlan.objects.for_org(organisation)
+        .filter(status=PlanStatus.ACTIVE, invoices__in=[i.pk for i in invoices])
+        .distinct()
+    )
+    for plan in plans:
+        sync_payments(plan)
+
+
+def on_step_performed(sender, organisation, action, on, **kwargs) -> None:
+    """An offer that went out makes the draft `offered`; the alert of a miss whose consequence
+    is `void` voids the plan (once: it is one outbox row), and the ladder resumes for its
+    invoices from the next run."""
+    from django.utils import timezone
+
+    from .service import close
+
+    data = action.data or {}
+    pk = data.get("plan_pk")
+    if pk is None:
+        return
+    if action.step == "plan-offer":
+        PaymentPlan.objects.filter(
+            pk=pk, organisation=organisation, status=PlanStatus.DRAFT
+        ).update(status=PlanStatus.OFFERED, offered_at=timezone.now())
+    elif action.step == rules.MISSED_ALERT and data.get("on_miss") == rules.OnMiss.VOID:
+        plan = PaymentPlan.objects.for_org(organisation).filter(pk=pk).first()
+        if plan is not None:
+            close(plan, PlanStatus.VOIDED, f"instalment {data.get('instalment')} was missed", on)
