@@ -104,20 +104,27 @@ def _pct(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01")) if value.as_tuple().exponent > -2 else value)
 
 
-def _at_step(action) -> dict[int, str]:
-    """invoice id -> its charged step, from the action's items."""
+def _at_step(action, steps: dict[int, str] | None = None) -> dict[int, str]:
+    """invoice id -> its charged step, from what the deliverer says was performed (else from
+    the action's items)."""
+    if steps is not None:
+        return {inv: s for inv, s in steps.items() if s in CHARGED_STEPS}
     from arrears.dunning.models import OutboxItem
 
     items = OutboxItem.objects.filter(action=action, skipped=False, step__in=CHARGED_STEPS)
     return dict(items.values_list("invoice_id", "step"))
 
 
-def charge(sender, organisation, action, invoices, message=None, on=None, **kwargs) -> None:
-    """Charge the invoices of `action` that are at a charged step (its items say which)."""
+def charge(
+    sender, organisation, action, invoices, message=None, on=None, steps=None, **kwargs
+) -> None:
+    """Charge the invoices of `action` that are at a charged step."""
     mode = charge_as()
     if mode == "none" or on is None:
         return
-    at_step = _at_step(action)
+    at_step = _at_step(action, steps)
+    if not at_step:
+        return
     chosen = [i for i in invoices if i.pk in at_step]
     for invoice, claim in _claims(chosen, on):
         try:

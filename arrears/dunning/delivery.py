@@ -75,6 +75,7 @@ class Ready:
     invoices: list[Invoice]
     outgoing: Outgoing
     references: list[str]
+    steps: dict[int, str]  # invoice pk -> the step performed for it
 
 
 class Deliverer:
@@ -223,7 +224,9 @@ class Deliverer:
             contacts=batch.contacts.get(row.client_id, []),
             references=references,
         )
-        return Ready(row, invoices, outgoing, references)
+        kept = {i.pk for i in invoices}
+        steps = {inv: s for inv, s, skip in batch.items.get(row.pk, ()) if inv in kept and not skip}
+        return Ready(row, invoices, outgoing, references, steps)
 
     def cancel(self, row: OutboxAction, reason: str) -> None:
         self.release(row)
@@ -366,6 +369,7 @@ class Deliverer:
                     organisation=self.org,
                     action=row,
                     invoices=ready.invoices,
+                    steps=ready.steps,
                     message=Message(pk=pk, **fields),
                     on=self.on,
                 )

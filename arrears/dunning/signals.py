@@ -3,8 +3,9 @@
 `step_performed` is sent inside the transaction that marks an action sent, so whatever a
 receiver writes (a service level, a fee, the hooks to run next as outbox actions) commits with
 it or not at all. Keyword arguments: `organisation`, `action` (the OutboxAction), `invoices`
-(the ledger rows it was about, as re-checked right before sending), `message` (the stored
-Message, or None for actions that send none) and `on` (the plan date).
+(the ledger rows it was about, as re-checked right before sending), `steps` (invoice pk ->
+the step performed for it: a consolidated message has each invoice at its own step),
+`message` (the stored Message, or None for actions that send none) and `on` (the plan date).
 """
 
 from django.dispatch import Signal

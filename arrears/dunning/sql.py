@@ -105,13 +105,12 @@ def mark_sent(values: dict, invoice_pks: list[int], *, records_steps: bool, clai
     return pk
 
 
-def ledger_state(pks: list[int], promised_since, *, promises_pause: bool):
-    """(pk, status, paid, credited, written off, disputed, promised) for invoices, straight from
-    the tables: this runs right before every send, so it is one query."""
+@cache
+def _state_sql(vendor: str, n: int) -> str:
     inv, dis, pro = Invoice, Dispute, Promise
     sums = ", ".join(f"i.{_col(inv, f)}" for f in ("paid", "credited", "written_off"))
-    marks = ", ".join(["%s"] * len(pks))
-    sql = (
+    marks = ", ".join(["%s"] * n)
+    return (
         f"SELECT i.{_col(inv, 'id')}, i.{_col(inv, 'status')}, {sums}, "
         f"CASE WHEN EXISTS (SELECT 1 FROM {_q(dis._meta.db_table)} d "
         f"WHERE d.{_col(dis, 'invoice')} = i.{_col(inv, 'id')} "
@@ -121,6 +120,12 @@ def ledger_state(pks: list[int], promised_since, *, promises_pause: bool):
         f"AND p.{_col(pro, 'status')} = %s AND p.{_col(pro, 'until')} >= %s) THEN 1 ELSE 0 END "
         f"FROM {_q(inv._meta.db_table)} i WHERE i.{_col(inv, 'id')} IN ({marks})"
     )
+
+
+def ledger_state(pks: list[int], promised_since, *, promises_pause: bool):
+    """(pk, status, paid, credited, written off, disputed, promised) for invoices, straight from
+    the tables: this runs right before every send, so it is one query."""
+    sql = _state_sql(connection.vendor, len(pks))
     since = connection.ops.adapt_datefield_value(promised_since)
     status = PromiseStatus.ACTIVE.value if promises_pause else "-"
     with connection.cursor() as cursor:

@@ -13,23 +13,34 @@ The episode is the oldest debt open when the client went over the line (core.esc
 
 from __future__ import annotations
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Min, Q
 
 from arrears.core import escalation
+from arrears.core.aging import Receivable
 from arrears.core.planner import DUE, Action
 from arrears.dunning.models import ActionStatus, Approval, OutboxAction
-from arrears.ledger.models import Client, Contract, Organisation, TimeEntry
+from arrears.ledger.models import (
+    OPEN_STATUSES,
+    Allocation,
+    Client,
+    Contract,
+    Invoice,
+    Organisation,
+    TimeEntry,
+)
 
 from .models import ApprovalWait, Threshold
-from .queries import report
+from .queries import receivables, report
 
 KIND = "escalation"
 
 
 def plan(org: Organisation, on: date, snap) -> list[Action]:
-    rows = report(org, on).rows
+    rows = report(org, on, owed=_owed(org, snap, on)).rows
     clients = {
         ext: (pk, sales, lead)
         for pk, ext, sales, lead in Client.objects.for_org(org).values_list(
@@ -38,10 +49,16 @@ def plan(org: Organisation, on: date, snap) -> list[Action]:
     }
     thresholds = {c: a for c, a in Threshold.objects.for_org(org).values_list("currency", "amount")}
     late = _late_invoices(org, snap, on)
-    anchors = _episodes(org, snap, on)
     people = snap.people
     actions: list[Action] = []
-    for row in rows:
+    alerts = [
+        (row, escalation.stand_down(row, late.get(clients[row.client_id][0], ()))) for row in rows
+    ]
+    alerts = [
+        (row, rec) for row, rec in alerts if rec or escalation.over_threshold(row, thresholds)
+    ]
+    anchors = _episodes(org, on, {clients[row.client_id][0] for row, _ in alerts})
+    for row, rec in alerts:
         pk, sales, lead = clients[row.client_id]
         to = escalation.recipients(
             ("leadership", "sales_owner", "delivery_lead"),
@@ -50,7 +67,6 @@ def plan(org: Organisation, on: date, snap) -> list[Action]:
             delivery_lead=lead,
         )
         anchor = anchors.get(row.client_id, "none")
-        rec = escalation.stand_down(row, late.get(pk, ()))
         if rec is not None:
             actions.append(
                 _action(
@@ -124,15 +140,38 @@ def _action(key, client_pk, client_id, step, on, to, reason, data) -> Action:
     )
 
 
+def _owed(org, snap, on) -> list[Receivable]:
+    """The receivables as of `on` from the plan's snapshot of open invoices (what the ledger
+    owes now), summed per client, currency and bucket (the report only adds them up), unless
+    allocations are dated after `on` (then the report's own query, invoice by invoice)."""
+    later = Allocation.objects.for_org(org).filter(date__gt=on, invoice__issue_date__lte=on)
+    if later.exists():
+        return receivables(org, on)
+    owed: dict[tuple, Decimal] = defaultdict(Decimal)  # (client, currency, overdue) -> sum
+    for i in snap.invoices:
+        if i.issue_date <= on and i.outstanding > 0:
+            owed[i.client_pk, i.currency, i.due_date < on] += i.outstanding
+    names = {pk: (c.external_id, c.name) for pk, c in snap.clients.items()}
+    overdue, current = on - timedelta(days=1), on  # stand-ins for the bucket's due dates
+    return [
+        Receivable(*names[pk], currency, overdue if late else current, amount)
+        for (pk, currency, late), amount in owed.items()
+    ]
+
+
 def _late_invoices(org, snap, on) -> dict[int, list[escalation.LateInvoice]]:
-    """Open, undisputed, unpromised overdue invoices with their contract's stop-work threshold."""
+    """Open, undisputed, unpromised overdue invoices of contracts with a stop-work threshold."""
     thresholds = dict(
         Contract.objects.for_org(org)
         .filter(stop_work_threshold_days__isnull=False)
         .values_list("external_id", "stop_work_threshold_days")
     )
     out: dict[int, list] = {}
+    if not thresholds:
+        return out
     for i in snap.invoices:
+        if i.contract not in thresholds:
+            continue
         if i.due_date >= on or i.dispute or i.promise or i.outstanding <= 0:
             continue
         out.setdefault(i.client_pk, []).append(
@@ -141,31 +180,27 @@ def _late_invoices(org, snap, on) -> dict[int, list[escalation.LateInvoice]]:
     return out
 
 
-def _episodes(org, snap, on) -> dict[str, str]:
-    """Client id -> what identifies the current episode (see core.escalation.episode)."""
-    ext = dict(Client.objects.for_org(org).values_list("pk", "external_id"))
-    oldest: dict[int, tuple] = {}
-    for i in snap.invoices:
-        if i.issue_date <= on and (
-            i.client_pk not in oldest or (i.due_date, i.number) < oldest[i.client_pk]
-        ):
-            oldest[i.client_pk] = (i.due_date, i.number)
-    unbilled = (
-        TimeEntry.objects.for_org(org)
-        .filter(date__lte=on)
-        .filter(Q(invoice__isnull=True) | Q(invoice__issue_date__gt=on))
-        .values("client_id")
-        .annotate(first=Min("date"))
-        .order_by()
-    )
-    first = {r["client_id"]: r["first"] for r in unbilled}
+def _episodes(org, on, client_pks: set[int]) -> dict[str, str]:
+    """Client id -> what identifies the current episode (see core.escalation.episode), for the
+    clients that get an alert today (a few queries each; usually there are none)."""
     out = {}
-    for pk, client_id in ext.items():
-        inv = oldest.get(pk)
-        day = first.get(pk)
-        out[client_id] = escalation.episode(
-            inv[1] if inv else None, day.isoformat() if day else None
+    for pk, client_id in (
+        Client.objects.for_org(org).filter(pk__in=client_pks).values_list("pk", "external_id")
+    ):
+        oldest = (
+            Invoice.objects.for_org(org)
+            .filter(client_id=pk, status__in=OPEN_STATUSES, issue_date__lte=on)
+            .order_by("due_date", "number")
+            .values_list("number", flat=True)
+            .first()
         )
+        first = (
+            TimeEntry.objects.for_org(org)
+            .filter(client_id=pk, date__lte=on)
+            .filter(Q(invoice__isnull=True) | Q(invoice__issue_date__gt=on))
+            .aggregate(first=Min("date"))["first"]
+        )
+        out[client_id] = escalation.episode(oldest, first.isoformat() if first else None)
     return out
 
 

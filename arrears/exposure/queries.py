@@ -107,8 +107,13 @@ def terms(org: Organisation, on: date) -> list[Terms]:
     ]
 
 
-def report(org: Organisation, on: date, *, client_id: str | None = None) -> Report:
-    rows = expose(terms(org, on), receivables(org, on), work(org, on), on)
+def report(
+    org: Organisation, on: date, *, client_id: str | None = None, owed: list | None = None
+) -> Report:
+    """`owed`: the receivables as of `on` when the caller has them already (the daily plan
+    reads the open invoices once, for the ladder)."""
+    owed = receivables(org, on) if owed is None else owed
+    rows = expose(terms(org, on), owed, work(org, on), on)
     if client_id is not None:
         rows = tuple(r for r in rows if r.client_id == client_id)
     sums = totals(rows)

@@ -45,16 +45,16 @@ def receivables(organisation: Organisation, on: date) -> list[Receivable]:
         .filter(Q(status__in=OPEN_STATUSES) | Q(pk__in=later.values("invoice_id")))
     )
     out = []
-    for pk, client_id, currency, due, outstanding in candidates.values_list(
-        "pk", "client_id", "currency", "due_date", _outstanding()
+    for pk, client_id, currency, due, now_owed in candidates.values_list(
+        "pk", "client_id", "currency", "due_date", outstanding()
     ):
-        owed = outstanding + settled_by.get(pk, Decimal(0))
+        owed = now_owed + settled_by.get(pk, Decimal(0))
         if owed > 0:
             out.append(Receivable(*clients[client_id], currency, due, owed))
     return out
 
 
-def _outstanding():
+def outstanding():
     # Django types INTEGER - INTEGER as a plain IntegerField; say it is still scaled money.
     return ExpressionWrapper(
         F("total") - F("paid") - F("credited") - F("written_off"), output_field=money_field()
@@ -74,8 +74,8 @@ def open_totals(organisation: Organisation) -> list[dict]:
         .values("currency")
         .annotate(
             count=Count("pk"),
-            outstanding=Sum(_outstanding(), output_field=money_field()),
-            overdue=Sum(_outstanding(), filter=Q(due_date__lt=today), output_field=money_field()),
+            outstanding=Sum(outstanding(), output_field=money_field()),
+            overdue=Sum(outstanding(), filter=Q(due_date__lt=today), output_field=money_field()),
         )
         .order_by("currency")
     )
