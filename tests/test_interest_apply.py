@@ -186,3 +186,35 @@ def test_a_malformed_charging_setting_is_named(monkeypatch):
     monkeypatch.setenv("ARREARS_INTEREST_DAY_COUNT", "30/360")
     with pytest.raises(ConfigError, match="ARREARS_INTEREST_DAY_COUNT='30/360'"):
         day_count()
+
+
+@pytest.mark.parametrize(
+    ("order", "paid_first"),
+    [("", "INV-1"), ("principal,fees,interest", "INV-1"), ("fees,interest,principal", "INV-1-F1")],
+)
+def test_a_payment_settles_fees_and_principal_in_the_configured_order(
+    ledger, smtp, monkeypatch, order, paid_first
+):
+    """A payment that covers one debit of the two: the fee invoice (GBP 78.11, see above) or the
+    principal (GBP 1,200), in the order ARREARS_ALLOCATION_ORDER gives; oldest first without one
+    (the fee invoice is due 22 Apr, the principal 1 Apr)."""
+    monkeypatch.setenv("ARREARS_CHARGE_AS", "fee-invoice")
+    ledger("apply", "--date", "2026-04-22")
+    monkeypatch.setenv("ARREARS_ALLOCATION_ORDER", order)
+    ledger("pay", "C1", "1200.00", "--date", "2026-04-30")
+    owed = dict(
+        (i.number, i.outstanding) for i in Invoice.objects.filter(number__startswith="INV-1")
+    )
+    if paid_first == "INV-1":
+        assert owed == {"INV-1": Decimal("0.00"), "INV-1-F1": Decimal("78.11")}
+    else:  # 78.11 to the fee invoice, the remaining 1,121.89 to the principal
+        assert owed == {"INV-1": Decimal("78.11"), "INV-1-F1": Decimal("0.00")}
+
+
+def test_a_malformed_allocation_order_is_named(monkeypatch):
+    from arrears.env import ConfigError
+    from arrears.ledger.settlement import allocation_order
+
+    monkeypatch.setenv("ARREARS_ALLOCATION_ORDER", "interest,principal")
+    with pytest.raises(ConfigError, match="ARREARS_ALLOCATION_ORDER='interest,principal'"):
+        allocation_order()

@@ -41,13 +41,33 @@ def charge_as() -> str:
 def register() -> None:
     from arrears.dunning.extensions import add_context
     from arrears.dunning.signals import step_performed
+    from arrears.ledger.guards import add_debit_kinds
+    from arrears.ledger.settlement import allocation_order
 
     from .claims import day_count
 
-    charge_as(), day_count()  # a malformed setting stops the program at start, with its name
+    # a malformed setting stops the program at start, with its name
+    charge_as(), day_count(), allocation_order()
 
     add_context(quote)
     step_performed.connect(charge, dispatch_uid="arrears.charges.charge")
+    add_debit_kinds("fee-invoices", FeeInvoices())
+
+
+class FeeInvoices:
+    """Fee invoices are debits of kind `fees` (a late fee or fixed compensation on them) or
+    `interest` (interest only), for the allocation order."""
+
+    def kinds(self, org, invoice_pks) -> dict[int, str]:
+        from .models import Charge, ChargeKind
+
+        pks, found = list(invoice_pks), {}
+        for i in range(0, len(pks), 500):
+            rows = Charge.objects.for_org(org).filter(fee_invoice_id__in=pks[i : i + 500])
+            for pk, kind in rows.values_list("fee_invoice_id", "kind"):
+                if kind != ChargeKind.INTEREST or pk not in found:
+                    found[pk] = "interest" if kind == ChargeKind.INTEREST else "fees"
+        return found
 
 
 def _claims(invoices, on: date):

@@ -1,5 +1,9 @@
-"""Checks that other apps put on writes to the ledger, registered in their AppConfig.ready():
+"""Checks and facts that other apps add to the ledger, registered in their AppConfig.ready():
 the ledger calls them through this module and never imports those apps.
+
+A debit-kind source has `kinds(org, invoice_pks) -> {invoice pk: "fees" | "interest"}` for
+invoices that are not principal (a fee invoice of the charges app): payments settle them in
+the order `ARREARS_ALLOCATION_ORDER` gives.
 
 A time-entry guard has `refused(org, client_pks) -> {client pk: reason}` (clients for whom new
 time entries are refused, e.g. a stopped service level) and `overridden(org, counts, reason,
@@ -22,6 +26,21 @@ time_entry_guards: dict[str, TimeEntryGuard] = {}
 
 def add_time_entry_guard(name: str, guard: TimeEntryGuard) -> None:
     time_entry_guards[name] = guard
+
+
+debit_kind_sources: dict[str, object] = {}
+
+
+def add_debit_kinds(name: str, source) -> None:
+    debit_kind_sources[name] = source
+
+
+def debit_kinds(org, invoice_pks) -> dict[int, str]:
+    """Invoice pk -> its kind where it is not principal."""
+    found: dict[int, str] = {}
+    for source in debit_kind_sources.values():
+        found.update(source.kinds(org, invoice_pks))
+    return found
 
 
 def refused_time(org, client_pks: set[int]) -> dict[int, str]:

@@ -18,6 +18,8 @@ from django.db import transaction
 from django.db.models import F
 
 from arrears.core import allocation as rules
+from arrears.env import ConfigError, env_str
+from arrears.ledger.guards import debit_kinds
 from arrears.ledger.models import (
     OPEN_STATUSES,
     Allocation,
@@ -36,6 +38,19 @@ class SettlementError(ValueError):
     pass
 
 
+def allocation_order() -> tuple[str, ...]:
+    """`ARREARS_ALLOCATION_ORDER`, e.g. `interest,fees,principal`: which kind of debit a
+    payment settles first (oldest first within a kind, after the invoice the payer named).
+    Empty (the default): oldest first, whatever the kind."""
+    value = env_str("ARREARS_ALLOCATION_ORDER", "").strip()
+    if not value:
+        return ()
+    try:
+        return rules.check_order([v.strip() for v in value.split(",")])
+    except ValueError as exc:
+        raise ConfigError(f"ARREARS_ALLOCATION_ORDER={value!r}: {exc}") from None
+
+
 class Settler:
     def __init__(self, organisation: Organisation, client_ids: Iterable[int]):
         self.organisation = organisation
@@ -46,12 +61,14 @@ class Settler:
         if transaction.get_connection().features.has_select_for_update:
             qs = qs.select_for_update()
         self.invoices: dict[int, Invoice] = {inv.pk: inv for inv in qs}
+        self.order = allocation_order()
+        self.kinds = debit_kinds(organisation, list(self.invoices)) if self.order else {}
         # client -> currency -> invoice pk -> open item
         self.open: dict[int, dict[str, dict[int, rules.OpenItem]]] = defaultdict(
             lambda: defaultdict(dict)
         )
         for inv in self.invoices.values():
-            self.open[inv.client_id][inv.currency][inv.pk] = _item(inv)
+            self.open[inv.client_id][inv.currency][inv.pk] = self._item(inv)
         self.allocations: list[Allocation] = []
         self.touched_payments: dict[int, Payment] = {}
         self.touched_notes: dict[int, CreditNote] = {}
@@ -60,11 +77,23 @@ class Settler:
         """Add an invoice created after the settler was made (an import's new invoices)."""
         if invoice.status in OPEN_STATUSES:
             self.invoices[invoice.pk] = invoice
-            self.open[invoice.client_id][invoice.currency][invoice.pk] = _item(invoice)
+            if self.order:
+                self.kinds.update(debit_kinds(self.organisation, [invoice.pk]))
+            self.open[invoice.client_id][invoice.currency][invoice.pk] = self._item(invoice)
+
+    def _item(self, inv: Invoice) -> rules.OpenItem:
+        return rules.OpenItem(
+            inv.pk,
+            inv.due_date,
+            inv.issue_date,
+            inv.number,
+            inv.outstanding,
+            self.kinds.get(inv.pk, "principal"),
+        )
 
     def _spread(self, client_id, currency, amount, named, on, kind, **source) -> Decimal:
         items = self.open[client_id][currency]
-        result = rules.allocate(amount, items.values(), named=named)
+        result = rules.allocate(amount, items.values(), named=named, order=self.order)
         rules.settle(items, result)
         for part in result.parts:
             inv = self.invoices[part.key]
@@ -152,10 +181,6 @@ _FIELD = {
     AllocationKind.CREDIT_NOTE: "credited",
     AllocationKind.WRITE_OFF: "written_off",
 }
-
-
-def _item(inv: Invoice) -> rules.OpenItem:
-    return rules.OpenItem(inv.pk, inv.due_date, inv.issue_date, inv.number, inv.outstanding)
 
 
 def _check_named(invoice: Invoice, client_id: int, currency: str) -> None:
