@@ -129,3 +129,32 @@ def test_a_missed_instalment_voids_the_plan_and_resumes_the_ladder(ledger, smtp,
     sent = len(smtp.messages)
     apply(ledger, "2026-07-12")
     assert not [k for k in keys_since(smtp, sent) if k.startswith("plan-")]
+
+
+def test_a_missed_instalment_is_billed_the_plans_late_fee_once(ledger, smtp):
+    """A plan of 2 x £600.00 from Friday 15 May with a £25.00 late fee per missed instalment;
+    nothing is paid: on Monday 18 May (3 days' grace) the first is missed, the client is told,
+    and the fee is billed once, as invoice P1-M1 due that day."""
+    from datetime import date
+    from decimal import Decimal
+
+    from arrears.ledger.models import Invoice
+
+    ledger(
+        "plan-offer", "C1", "--instalments", "2", "--first", "2026-05-15", "--late-fee", "25.00",
+        "--date", "2026-05-11", "--by", OWNER,
+    )  # fmt: skip
+    ledger("plan-accept", "P1", "--by", OWNER)
+    for day in ("2026-05-18", "2026-05-18", "2026-05-19"):
+        apply(ledger, day)
+    told = [m for m in smtp.messages if m.header("X-Arrears-Key") == "plan-overdue/C1/P1#1"]
+    assert len(told) == 1 and "£25.00" in told[0].text
+    [fee] = Invoice.objects.filter(number__startswith="P1-M")
+    assert (fee.number, fee.total, fee.currency, fee.due_date, fee.client.external_id) == (
+        "P1-M1",
+        Decimal("25.00"),
+        "GBP",
+        date(2026, 5, 18),
+        "C1",
+    )
+    assert [line.amount for line in fee.lines.all()] == [Decimal("25.00")]

@@ -118,7 +118,13 @@ def after_payment(org: Organisation, invoices: list[Invoice]) -> None:
     from arrears.ledger.reports import org_today
 
     touched = {i.pk for i in invoices}
-    levels = ServiceLevel.objects.for_org(org).filter(triggers__in=touched).distinct()
+    # the triggering invoices are few; a payment import touches thousands at a time
+    triggers = ServiceLevel.triggers.through.objects.filter(
+        servicelevel__organisation=org
+    ).values_list("servicelevel_id", "invoice_id")
+    levels = ServiceLevel.objects.filter(
+        pk__in={sl for sl, inv in triggers if inv in touched}
+    ).order_by("pk")
     for sl in levels.select_related("client"):
         triggers = list(sl.triggers.values_list("pk", flat=True))
         still_open = set(_open_triggers(sl))

@@ -27,12 +27,14 @@ def on_settled(sender, organisation, invoices, **kwargs) -> None:
     transaction; the plan completes when everything is paid."""
     from .service import sync_payments
 
-    plans = (
-        PaymentPlan.objects.for_org(organisation)
-        .filter(status=PlanStatus.ACTIVE, invoices__in=[i.pk for i in invoices])
-        .distinct()
-    )
-    for plan in plans:
+    # the covered invoices of active plans are few; a payment import touches thousands of
+    # invoices at a time: intersect here rather than send them all to the database
+    covered = PaymentPlan.invoices.through.objects.filter(
+        paymentplan__organisation=organisation, paymentplan__status=PlanStatus.ACTIVE
+    ).values_list("paymentplan_id", "invoice_id")
+    touched = {i.pk for i in invoices}
+    pks = {plan for plan, invoice in covered if invoice in touched}
+    for plan in PaymentPlan.objects.filter(pk__in=pks).order_by("pk"):
         sync_payments(plan)
 
 
@@ -48,6 +50,12 @@ def on_step_performed(sender, organisation, action, on, **kwargs) -> None:
     pk = data.get("plan_pk")
     if pk is None:
         return
+    if action.step == rules.OVERDUE:  # the client was told of the miss: its late fee is due
+        from .service import charge_missed
+
+        plan = PaymentPlan.objects.for_org(organisation).filter(pk=pk).first()
+        if plan is not None:
+            charge_missed(plan, int(data.get("instalment", 0)), on)
     if action.step == "plan-offer":
         PaymentPlan.objects.filter(
             pk=pk, organisation=organisation, status=PlanStatus.DRAFT

@@ -215,3 +215,36 @@ def close(plan: PaymentPlan, status: str, reason: str, on: date | None = None) -
     if done:
         plan.status = status
     return bool(done)
+
+
+def charge_missed(plan: PaymentPlan, instalment: int, on: date):
+    """The plan's late fee for a missed instalment, billed once as an invoice of its own
+    (`P1-M2`: plan P1, instalment 2), due the day the client is told; None without a fee."""
+    from arrears.ledger.models import Invoice, InvoiceLine
+
+    if not plan.late_fee or not instalment:
+        return None
+    number = f"{plan.label}-M{instalment}"
+    found = Invoice.objects.for_org(plan.organisation_id).filter(number=number).first()
+    if found is not None:
+        return found
+    covered = plan.invoices.order_by("due_date", "number").first()
+    fee = Invoice.objects.create(
+        organisation_id=plan.organisation_id,
+        client_id=plan.client_id,
+        contract_id=covered.contract_id if covered else None,
+        number=number,
+        issue_date=on,
+        due_date=on,
+        currency=plan.currency,
+        total=plan.late_fee,
+        description=f"Late fee: instalment {instalment} of payment plan {plan.label} was missed",
+    )
+    InvoiceLine.objects.create(
+        invoice=fee,
+        position=1,
+        description=f"Late fee for the missed instalment {instalment} of {plan.label}",
+        unit_price=plan.late_fee,
+        amount=plan.late_fee,
+    )
+    return fee
