@@ -52,6 +52,14 @@ def ledger(cli, tmp_path, org):
     return cli
 
 
+def pdf_text(data: bytes) -> str:
+    """A PDF's text as poppler's pdftotext reads it (the Debian package the tests set up)."""
+    import subprocess
+
+    out = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True)
+    return " ".join(out.stdout.decode().split())
+
+
 def apply(cli, day, ok=True):
     return cli("apply", "--date", day, ok=ok)
 
@@ -239,6 +247,14 @@ def test_approvals_need_the_right_person_and_then_the_step_is_done(ledger, smtp,
     assert (
         demand.subject == "Letter before action: Invoice #INV-1" and "within 14 days" in demand.text
     )
+    # and the letter itself, as a PDF: the same words on the letterhead, dated the day sent
+    [pdf] = list(demand.message.iter_attachments())
+    assert pdf.get_filename() == "final-demand-C1-2026-04-20.pdf"
+    assert pdf.get_content_type() == "application/pdf"
+    printed = pdf_text(pdf.get_content())
+    assert "Northwind Engineering" in printed and "Acme Logistics" in printed
+    assert "Letter before action: Invoice #INV-1" in printed and "within 14 days" in printed
+    assert "20 April 2026" in printed and "For the attention of Pat Payables" in printed
     timeline = ledger("timeline", "C1", "--format", "json").stdout
     assert "approved by owner@northwind.example" in timeline and "Letter before action" in timeline
 

@@ -125,6 +125,7 @@ def claim_for(invoice, until: date) -> Claim | None:
     return replace(
         claim,
         compensation=fee.fixed_fee,
+        contractual=True,  # the fixed sum is the contract's late fee
         total_claim=claim.total_claim - claim.compensation + fee.fixed_fee,
         basis=f"{claim.basis}; instead of the fixed compensation, the late fee of contract "
         f"{grounds.contract_id}: {Money(fee.fixed_fee, debt.principal.currency)}",

@@ -18,6 +18,7 @@ from arrears.core.calendar import calendar_for
 from arrears.core.money import format_money
 from arrears.core.policy import Policy
 from arrears.dunning import extensions
+from arrears.dunning.letters import letter
 from arrears.dunning.models import OutboxAction
 from arrears.ledger.models import Client, Invoice, Organisation, TimeEntry
 
@@ -234,6 +235,9 @@ def compose(
         headers["In-Reply-To"] = references[-1]
         headers["References"] = " ".join(references)
     from_email = f"{org.name} <{settings.DEFAULT_FROM_EMAIL}>"
+    attachments = for_action(org, action, on)
+    if action.kind == "letter":  # the final demand: the message as a letter, in PDF
+        attachments += (letter(org, action, invoices, subject, html, on, contacts),)
     return Outgoing(
         subject,
         text,
@@ -243,7 +247,7 @@ def compose(
         tuple(action.cc),
         org.accounts_email,
         headers,
-        for_action(org, action, on),
+        attachments,
     )
 
 
