@@ -158,3 +158,24 @@ def test_a_missed_instalment_is_billed_the_plans_late_fee_once(ledger, smtp):
         "C1",
     )
     assert [line.amount for line in fee.lines.all()] == [Decimal("25.00")]
+
+
+def test_a_miss_of_a_plan_that_says_work_stops_stands_the_team_down_until_paid(ledger, smtp):
+    """A plan of 2 x £600.00 from Friday 15 May, `--on-miss stop-work`: the first instalment
+    is missed on Monday 18 May, leadership is alerted, the client is told work pauses, and the
+    service level goes to stopped (new time entries refused); paying the instalment restores."""
+    ledger(
+        "plan-offer", "C1", "--instalments", "2", "--first", "2026-05-15", "--on-miss",
+        "stop-work", "--date", "2026-05-11", "--by", OWNER,
+    )  # fmt: skip
+    ledger("plan-accept", "P1", "--by", OWNER)
+    apply(ledger, "2026-05-18")
+    keys = [m.header("X-Arrears-Key") for m in smtp.messages]
+    assert "plan-missed/C1/P1#1" in keys and "plan-overdue/C1/P1#1" in keys
+    level = json.loads(ledger("level", "C1", "--format", "json").output)
+    assert level["level"] == "stopped"
+    assert "instalment 1 was missed, and the plan says work stops" in json.dumps(level)
+    assert PaymentPlan.objects.get().status == "active"  # the plan goes on
+    ledger("pay", "C1", "600.00", "--invoice", "INV-1", "--date", "2026-05-19")
+    level = json.loads(ledger("level", "C1", "--format", "json").output)
+    assert level["level"] == "normal"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .service import after_lever_step, after_payment
+from .service import after_lever_step, after_payment, after_plan_miss
 
 
 def on_step_performed(sender, *, organisation, action, invoices, message, on, **kwargs) -> None:
@@ -10,6 +10,8 @@ def on_step_performed(sender, *, organisation, action, invoices, message, on, **
     queue its hooks, in the transaction that marks the step sent."""
     if action.kind == "lever":
         after_lever_step(organisation, action, invoices, on)
+    elif action.step == "plan-missed" and (action.data or {}).get("on_miss") == "stop-work":
+        after_plan_miss(organisation, action, invoices, on)
 
 
 def on_settled(sender, *, organisation, invoices, **kwargs) -> None:

@@ -112,6 +112,27 @@ def after_lever_step(org: Organisation, action: OutboxAction, invoices, on: date
     )
 
 
+def after_plan_miss(org: Organisation, action: OutboxAction, invoices, on: date) -> None:
+    """A payment plan whose written terms say a missed instalment stops work was missed (its
+    alert went out): the team stands down — the plan, accepted by the client, is the basis;
+    leadership is told by the alert. Its invoices are the triggers: paying them, or paying
+    toward the plan again, restores the client."""
+    client = action.client
+    if Level(current(client).level).rank >= Level.STOPPED.rank:
+        return
+    data = action.data or {}
+    change(
+        org,
+        client,
+        Level.STOPPED,
+        reason=f"payment plan {data.get('plan', '')}: instalment {data.get('instalment', '')} "
+        "was missed, and the plan says work stops",
+        on=on,
+        by_step=action.key,
+        triggers=[i.pk for i in invoices],
+    )
+
+
 def after_payment(org: Organisation, invoices: list[Invoice]) -> None:
     """Some invoices were settled: restore each of their clients whose triggering invoices are
     all paid (or otherwise closed)."""
