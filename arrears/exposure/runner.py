@@ -136,22 +136,7 @@ def perform(org, row, on, me, transport, result: Delivery) -> None:
     with transaction.atomic():
         sent_at = timezone.now()
         if outgoing is not None and row.client_id is not None:
-            Message.objects.create(
-                organisation=org,
-                client_id=row.client_id,
-                action=row,
-                kind=row.kind,
-                step=row.step,
-                subject=outgoing.subject,
-                body_text=outgoing.text,
-                body_html=outgoing.html,
-                from_email=outgoing.from_email,
-                to=list(outgoing.to),
-                cc=list(outgoing.cc),
-                reply_to=outgoing.reply_to,
-                message_id=outgoing.headers["Message-ID"],
-                sent_at=sent_at,
-            )
+            Message.record(row, outgoing, sent_at=sent_at)
         OutboxAction.objects.filter(pk=row.pk, claimed_by=me).update(
             status=ActionStatus.SENT, claimed_by="", sent_at=sent_at
         )

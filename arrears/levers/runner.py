@@ -248,22 +248,7 @@ class NoticeRunner(_Runner):
             self.failed(row, exc.message, permanent=exc.permanent)
             return
         with transaction.atomic():
-            Message.objects.create(
-                organisation=self.org,
-                client_id=row.client_id,
-                action=row,
-                kind=shown.kind,
-                step=row.step,
-                subject=outgoing.subject,
-                body_text=outgoing.text,
-                body_html=outgoing.html,
-                from_email=outgoing.from_email,
-                to=list(outgoing.to),
-                cc=list(outgoing.cc),
-                reply_to=outgoing.reply_to,
-                message_id=outgoing.headers["Message-ID"],
-                sent_at=timezone.now(),
-            )
+            Message.record(row, outgoing, sent_at=timezone.now(), kind=shown.kind)
             self.succeeded(row)
 
     def close(self) -> None:

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.db import models
 
 from arrears.ledger.models.scoping import OrgModel
@@ -35,6 +37,27 @@ class Message(OrgModel):
 
     def __str__(self) -> str:
         return self.subject
+
+    @classmethod
+    def record(cls, action, outgoing, *, sent_at, kind: str | None = None) -> Message:
+        """Store `outgoing` as sent for `action` (the runners of other apps' outbox kinds; the
+        email deliverer writes its rows in plain SQL, dunning/sql.py)."""
+        return cls.objects.create(
+            organisation_id=action.organisation_id,
+            client_id=action.client_id,
+            action=action,
+            kind=kind or action.kind,
+            step=action.step,
+            subject=outgoing.subject,
+            body_text=outgoing.text,
+            body_html=outgoing.html,
+            from_email=outgoing.from_email,
+            to=list(outgoing.to),
+            cc=list(outgoing.cc),
+            reply_to=outgoing.reply_to,
+            message_id=outgoing.headers["Message-ID"],
+            sent_at=sent_at,
+        )
 
 
 class Run(OrgModel):
