@@ -118,3 +118,23 @@ def test_the_admin_refuses_what_an_import_refuses(client, org):
     assert response.status_code == 200
     assert "is not an ISO 3166-1 alpha-2 country code" in response.content.decode()
     assert not Client.objects.filter(external_id="C9").exists()
+
+
+def test_staff_read_levels_hooks_charges_and_plans_in_the_admin_but_cannot_rewrite_them(
+    client, org
+):
+    client.login(username="owner@northwind.example", password="a long demo passphrase")
+    index = client.get("/admin/").content.decode()
+    for section in ("Service levels", "Charges", "Payment plans"):
+        assert section in index, section
+    for page in (
+        "/admin/levers/servicelevel/",
+        "/admin/levers/levelchange/",
+        "/admin/levers/hookrun/",
+        "/admin/charges/charge/",
+        "/admin/plans/paymentplan/",
+    ):
+        assert client.get(page).status_code == 200, page
+    # the audit trail and what was charged have no add or delete in the admin
+    assert client.get("/admin/levers/levelchange/add/").status_code == 403
+    assert client.get("/admin/charges/charge/add/").status_code == 403

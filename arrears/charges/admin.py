@@ -18,6 +18,9 @@ class ChargeAdmin(OrgScoped):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a charge deleted would be charged again
+
 
 @admin.register(ReferenceRate)
 class ReferenceRateAdmin(OrgScoped):

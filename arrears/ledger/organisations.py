@@ -16,7 +16,7 @@ from arrears.core.places import country_currency, main_timezone
 from arrears.ledger.models import Membership, Organisation, Role
 
 STAFF_GROUP = "arrears staff"
-STAFF_APPS = ("ledger", "dunning")
+STAFF_APPS = ("ledger", "dunning", "charges", "plans", "levers")
 
 
 class SetupError(Exception):

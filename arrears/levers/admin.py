@@ -14,6 +14,9 @@ class ReadOnly(OrgScoped):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the history and the hooks' log are the audit trail
+
 
 @admin.register(ServiceLevel)
 class ServiceLevelAdmin(ReadOnly):
