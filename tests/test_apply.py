@@ -321,3 +321,21 @@ def test_the_daily_job_in_the_server_runs_once_a_day(ledger, smtp):
     second = tick()
     assert not any("daily run" in line for line in second)
     assert Run.objects.filter(daily=True).count() == 1
+
+
+def test_a_later_message_supersedes_one_still_waiting_for_the_send_window(ledger, smtp):
+    """Queued at 06:00 London time on Friday 8 May, before the 08:00 send window, nudge-1
+    still waits when Tuesday 12 May's run (again before the window) plans nudge-2: the client
+    gets the later message only, once the window opens."""
+    from datetime import UTC, datetime
+
+    from arrears.dunning.engine import deliver_due, run_day
+
+    ledger.invoices("INV-1,C1,K1,2026-04-01,2026-05-05,1200.00,April")
+    run_day(ledger.org, date(2026, 5, 8), now=datetime(2026, 5, 8, 5, 0, tzinfo=UTC))
+    assert smtp.messages == []
+    run_day(ledger.org, date(2026, 5, 12), now=datetime(2026, 5, 12, 5, 0, tzinfo=UTC))
+    first = OutboxAction.objects.get(key="nudge-1/C1/INV-1")
+    assert (first.status, first.reason) == ("cancelled", "superseded by a later message")
+    deliver_due(ledger.org, date(2026, 5, 12), now=datetime(2026, 5, 12, 8, 30, tzinfo=UTC))
+    assert smtp.keys() == ["nudge-2/C1/INV-1"]

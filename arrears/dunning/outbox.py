@@ -126,20 +126,25 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
 
 
 def _supersede(org, actions, ids) -> None:
-    """A newer message about an invoice replaces an older one still waiting in the outbox."""
+    """A newer message about an invoice replaces an older one still waiting in the outbox.
+    The older ones waiting are few (usually none): they are found first, and only their items
+    are looked at, rather than sending every new invoice and action to the database."""
     fresh = {i.invoice_pk for a in actions if a.kind in ("email", "letter") for i in a.items}
     if not fresh:
         return
-    stale = OutboxItem.objects.filter(
-        action__organisation=org,
-        action__status=ActionStatus.QUEUED,
-        action__kind__in=("email", "letter"),
-        invoice_id__in=fresh,
-        skipped=False,
-    ).exclude(action_id__in=ids.values())
-    touched = set(stale.values_list("action_id", flat=True))
-    stale.delete()
-    for pk in touched:
+    waiting = set(
+        OutboxAction.objects.for_org(org)
+        .filter(status=ActionStatus.QUEUED, kind__in=("email", "letter"))
+        .values_list("pk", flat=True)
+    ) - set(ids.values())
+    if not waiting:
+        return
+    items = OutboxItem.objects.filter(action_id__in=waiting, skipped=False).values_list(
+        "pk", "action_id", "invoice_id"
+    )
+    stale = [(pk, action) for pk, action, invoice in items if invoice in fresh]
+    OutboxItem.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
+    for pk in {action for _, action in stale}:
         if not OutboxItem.objects.filter(action_id=pk, skipped=False).exists():
             OutboxAction.objects.filter(pk=pk, status=ActionStatus.QUEUED).update(
                 status=ActionStatus.CANCELLED, reason="superseded by a later message"
