@@ -65,16 +65,7 @@ def make_plan(
     `want`: the statuses to build actions for (the others are only counted)."""
     with no_cycle_collection():
         snap = load(org, client_id=client_id)
-        result = planner.plan(
-            snap.clients,
-            snap.invoices,
-            snap.policies,
-            snap.history,
-            snap.people,
-            on,
-            explain=explain,
-            want=want,
-        )
+        result = snap.plan(on, explain=explain, want=want)
     more = [a for fn in extensions.planners.values() for a in fn(org, on, snap)]
     if client_id is not None:
         more = [a for a in more if a.client_id == client_id]

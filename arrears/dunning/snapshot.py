@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from arrears.core.planner import ClientState, Contact, History, InvoiceState, People
+from arrears.core.planner import ClientState, Contact, History, InvoiceState, People, Plan, plan
 from arrears.core.policy import CLIENT_FACING, Policy
 from arrears.dunning.models import (
     ActionStatus,
@@ -49,6 +49,12 @@ class Snapshot:
     history: History
     people: People
     policies: dict[str, Policy]
+
+    def plan(self, on: date, **options) -> Plan:
+        """`core.planner.plan` over this snapshot (options: explain, want)."""
+        return plan(
+            self.clients, self.invoices, self.policies, self.history, self.people, on, **options
+        )
 
 
 def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -> Snapshot:

@@ -66,15 +66,7 @@ def record_waiting_approvals(org: Organisation, on: date) -> None:
         status__in=OPEN_STATUSES, due_date__lte=on - timedelta(days=min(offsets))
     )
     snap = load(org, invoice_pks=old.values("pk"))
-    result = planner.plan(
-        snap.clients,
-        snap.invoices,
-        snap.policies,
-        snap.history,
-        snap.people,
-        on,
-        want=frozenset({planner.NEEDS_APPROVAL}),  # the others are only counted
-    )
+    result = snap.plan(on, want=frozenset({planner.NEEDS_APPROVAL}))  # the others: counted
     waiting = {a.key: a for a in result.actions if a.status == planner.NEEDS_APPROVAL}
     with transaction.atomic():
         ApprovalWait.objects.for_org(org).exclude(key__in=list(waiting)).delete()

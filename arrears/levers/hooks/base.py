@@ -76,9 +76,19 @@ class HookError(Exception):
         self.outcome = outcome or Outcome()
 
 
+EVERY_CHANGE = (
+    "enter:maintenance",
+    "enter:stopped",
+    "enter:suspended",
+    "restore:suspended",
+    "restore:stopped",
+    "restore:maintenance",
+)
+
+
 class HookKind:
     kind: ClassVar[str] = ""
-    default_events: ClassVar[tuple[str, ...]] = ()
+    default_events: ClassVar[tuple[str, ...]] = EVERY_CHANGE
 
     def check(self, raw: dict) -> tuple[dict, list[str]]:
         raise NotImplementedError
@@ -96,6 +106,12 @@ OUTPUT_LIMIT = 4000  # characters of output kept per run
 
 def clip(text: str) -> str:
     return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 15] + "\n… (cut short)"
+
+
+def unknown_settings(raw: dict, allowed: set[str], problems: list[str]) -> None:
+    unknown = set(raw) - allowed
+    if unknown:
+        problems.append(f"unknown settings: {', '.join(sorted(unknown))}")
 
 
 def positive_int(raw: dict, name: str, default: int, top: int, problems: list[str]) -> int:

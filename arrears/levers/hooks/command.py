@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 
-from .base import Call, HookError, HookKind, Outcome, argv_of, clip, positive_int
+from .base import Call, HookError, HookKind, Outcome, argv_of, clip, positive_int, unknown_settings
 
 
 def run_program(
@@ -47,20 +47,10 @@ def run_program(
 
 class CommandHook(HookKind):
     kind = "command"
-    default_events = (
-        "enter:maintenance",
-        "enter:stopped",
-        "enter:suspended",
-        "restore:suspended",
-        "restore:stopped",
-        "restore:maintenance",
-    )
 
     def check(self, raw: dict) -> tuple[dict, list[str]]:
         problems: list[str] = []
-        unknown = set(raw) - {"argv", "timeout"}
-        if unknown:
-            problems.append(f"unknown settings: {', '.join(sorted(unknown))}")
+        unknown_settings(raw, {"argv", "timeout"}, problems)
         argv = argv_of(raw, "argv", problems)
         timeout = positive_int(raw, "timeout", 60, 3600, problems)
         return {"argv": argv, "timeout": timeout}, problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from arrears.levers.crypto import unseal
 
-from .base import Call, HookError, HookKind, Outcome, argv_of, positive_int
+from .base import Call, HookError, HookKind, Outcome, argv_of, positive_int, unknown_settings
 from .command import run_program
 
 REDACTED = "[escrowed secret]"
@@ -21,9 +21,7 @@ class EscrowHook(HookKind):
 
     def check(self, raw: dict) -> tuple[dict, list[str]]:
         problems: list[str] = []
-        unknown = set(raw) - {"secret", "withhold", "restore", "timeout"}
-        if unknown:
-            problems.append(f"unknown settings: {', '.join(sorted(unknown))}")
+        unknown_settings(raw, {"secret", "withhold", "restore", "timeout"}, problems)
         name = raw.get("secret") or ""
         if not isinstance(name, str) or not name:
             problems.append("secret: the name of the escrowed secret is required (--secret-name)")

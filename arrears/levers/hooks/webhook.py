@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from arrears.levers.crypto import unseal
 
-from .base import Call, HookError, HookKind, Outcome, clip, positive_int
+from .base import Call, HookError, HookKind, Outcome, clip, positive_int, unknown_settings
 
 RETRYABLE_4XX = (408, 429)
 
@@ -50,20 +50,10 @@ def body_of(call: Call) -> bytes:
 
 class WebhookHook(HookKind):
     kind = "webhook"
-    default_events = (
-        "enter:maintenance",
-        "enter:stopped",
-        "enter:suspended",
-        "restore:suspended",
-        "restore:stopped",
-        "restore:maintenance",
-    )
 
     def check(self, raw: dict) -> tuple[dict, list[str]]:
         problems: list[str] = []
-        unknown = set(raw) - {"url", "secret", "timeout"}
-        if unknown:
-            problems.append(f"unknown settings: {', '.join(sorted(unknown))}")
+        unknown_settings(raw, {"url", "secret", "timeout"}, problems)
         url = raw.get("url") or ""
         parts = urlsplit(url) if isinstance(url, str) else None
         if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
