@@ -230,6 +230,11 @@ def main() -> None:
     )
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=50_000)
+    parser.add_argument(
+        "--home",
+        type=Path,
+        help="keep the ledger in this directory and reuse it on the next run (built if absent)",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -241,12 +246,17 @@ def main() -> None:
         )
         return
     with tempfile.TemporaryDirectory(prefix="arrears-plan-") as tmp:
-        home = Path(tmp)
-        t = time.perf_counter()
-        build(home, args.invoices, args.clients)
-        print(
-            f"{args.invoices:,} invoices, {args.clients:,} clients (built in {time.perf_counter() - t:.0f}s)"
-        )
+        home = args.home or Path(tmp)
+        if (home / "arrears.sqlite3").exists():
+            print(f"reusing the ledger in {home}")
+        else:
+            home.mkdir(parents=True, exist_ok=True)
+            t = time.perf_counter()
+            build(home, args.invoices, args.clients)
+            print(
+                f"{args.invoices:,} invoices, {args.clients:,} clients "
+                f"(built in {time.perf_counter() - t:.0f}s)"
+            )
         base = run_child("baseline", home)
         ours = run_child("arrears", home)
     print(f"{'':10} {'seconds':>8} {'open':>9} {'actions':>9} {'peak MB':>8}")

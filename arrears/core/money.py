@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 
@@ -74,6 +74,7 @@ class Money:
         return f"{round_money(self.amount, self.currency)} {self.currency}"
 
 
+@lru_cache(maxsize=4096)  # a message shows each amount several times; Babel is slow at it
 def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:
     """`£1,234.50`, `1.234,50 €` (de), `1 234,50 €` (fr): for people, never for files."""
     return format_currency(round_money(amount, currency), currency, locale=locale)

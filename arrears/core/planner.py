@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import NamedTuple
 
 from arrears.core.calendar import BusinessCalendar, calendar_for
@@ -156,10 +157,14 @@ class Plan:
         return self.untold.get(status, 0) + sum(1 for a in self.actions if a.status == status)
 
 
-def make_key(step: str, client_id: str, items: Iterable[tuple[str, str]] = ()) -> str:
+def make_key(step: str, client_id: str, items: Sequence[tuple[str, str]] = ()) -> str:
     """`nudge-2/C001/INV-7+INV-9@nudge-1`: the top step, the client, and each invoice (with its
     own step where it differs). Long keys end in a hash instead of the invoice list."""
-    parts = sorted(number if s == step else f"{number}@{s}" for number, s in items)
+    if len(items) == 1:  # most keys: one invoice
+        ((number, s),) = items
+        parts = [number if s == step else f"{number}@{s}"]
+    else:
+        parts = sorted(number if s == step else f"{number}@{s}" for number, s in items)
     key = f"{step}/{client_id}" + (f"/{'+'.join(parts)}" if parts else "")
     if len(key) > 180:
         digest = hashlib.sha256("+".join(parts).encode()).hexdigest()[:32]
@@ -181,9 +186,14 @@ def plan(
     """Everything due on `on`. `invoices` are the open ones (any order). Actions of a status
     not in `want` are only counted (`Plan.untold`): `apply` needs the due ones, and building
     the waiting and blocked ones (items, keys, reasons) would cost most of the planning."""
-    by_client: dict[int, list[InvoiceState]] = defaultdict(list)
+    by_client: dict[int, list[InvoiceState]] = {}
+    get = by_client.get
     for inv in invoices:
-        by_client[inv.client_pk].append(inv)
+        found = get(inv[2])  # client_pk; by index: this loop sees every open invoice
+        if found is None:
+            by_client[inv[2]] = [inv]
+        else:
+            found.append(inv)
     actions: list[Action] = []
     idle: list[Idle] = []
     broken: list[BrokenPromise] = []
@@ -207,6 +217,7 @@ class _Ladder:
 
     dates: tuple[date, ...]  # each message step's date
     current: int | None  # the most advanced message step whose date has come
+    step: Step | None  # that step
     earlier: tuple[str, ...]  # the message steps before it (skipped if never sent)
     levers: tuple[tuple[int, Step], ...]  # lever steps whose date has come (index among levers)
     others: tuple[Step, ...]  # internal and recommendation steps whose date has come
@@ -230,10 +241,13 @@ def _ladder(policy: Policy, due: date, cal: BusinessCalendar, on: date) -> _Ladd
     levers = tuple((n, s) for n, s in enumerate(policy.lever_steps) if s.date_for(due, cal) <= on)
     others = tuple(s for s in policy.other_steps if s.date_for(due, cal) <= on)
     earlier = tuple(s.id for s in policy.message_steps[: current or 0])
-    return _Ladder(tuple(dates), current, earlier, levers, others)
+    step = None if current is None else policy.message_steps[current]
+    return _Ladder(tuple(dates), current, step, earlier, levers, others)
 
 
 _NOTHING: dict = {}
+_BY_DUE = attrgetter("due_date", "number")
+_new = tuple.__new__  # a NamedTuple's own __new__ is a Python function: skipped in hot loops
 
 
 class _Client:
@@ -245,7 +259,7 @@ class _Client:
 
     def __init__(self, client, invoices, policies, history, people, on, explain):
         self.c = client
-        self.invoices = sorted(invoices, key=lambda i: (i.due_date, i.number))
+        self.invoices = sorted(invoices, key=_BY_DUE) if len(invoices) > 1 else invoices
         self.policies = policies
         self.default = policies["default"]
         self.h = history
@@ -280,6 +294,7 @@ class _Client:
         done_by_invoice = self.h.done
         policies, default, client_policy = self.policies, self.default, c.policy
         messages: list = []
+        ladders = self.ladders
         levers: dict[str, dict] = {}
         others: dict[str, dict] = {}
         for inv in self.invoices:
@@ -293,11 +308,13 @@ class _Client:
                     idle, inv, f"below the minimum of {policy.minimum_amount} {inv.currency}"
                 )
                 continue
-            lad = self.ladder(policy, inv.due_date)
+            lad = ladders.get((policy.name, inv.due_date))
+            if lad is None:
+                lad = self.ladder(policy, inv.due_date)
             done = done_by_invoice.get(inv.pk, _NOTHING)
-            cur = lad.current
-            if cur is not None and policy.message_steps[cur].id not in done:
-                messages.append((inv, policy.message_steps[cur], policy, done, lad.earlier))
+            step = lad.step
+            if step is not None and step.id not in done:
+                messages.append((inv, step, policy, done, lad.earlier))
             elif explain:
                 self._explain_next(idle, inv, policy, lad)
             if lad.levers:
@@ -465,17 +482,8 @@ class _Client:
         items, skips = [], []
         on = self.on
         for inv, s, _, done, earlier in group:
-            items.append(
-                Item(
-                    inv.pk,
-                    inv.number,
-                    s.id,
-                    inv.outstanding,
-                    inv.currency,
-                    inv.due_date,
-                    (on - inv.due_date).days,
-                )
-            )
+            pk, number, _, _, due, currency, owed = inv[:7]
+            items.append(_new(Item, (pk, number, s.id, owed, currency, due, (on - due).days)))
             if earlier:
                 skips.append(
                     (inv.pk, tuple(sid for sid in earlier if sid not in done) if done else earlier)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from email.utils import make_msgid
+from functools import lru_cache
 
 from babel.dates import format_date
 from django.conf import settings
@@ -83,6 +84,11 @@ WORDS = {
 }
 
 
+@lru_cache(maxsize=4096)  # a run's messages speak of a few hundred distinct days
+def day_text(day: date, form: str, locale: str) -> str:
+    return format_date(day, format=form, locale=locale)
+
+
 def _join(words: list[str], conj: str) -> str:
     if len(words) < 2:
         return "".join(words)
@@ -102,8 +108,8 @@ def context(
     lang = "en" if internal else language_of(client.language)
     locale = (client.language or "en") if not internal else "en_GB"
     w = WORDS[lang]
-    fmt_date = lambda d: format_date(d, format="long", locale=locale)  # noqa: E731
-    short = lambda d: format_date(d, format="medium", locale=locale)  # noqa: E731
+    fmt_date = lambda d: day_text(d, "long", locale)  # noqa: E731
+    short = lambda d: day_text(d, "medium", locale)  # noqa: E731
     items = [
         {
             "number": i.number,

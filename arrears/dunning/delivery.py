@@ -9,6 +9,7 @@ leaves at most one message sent but not marked (see outbox.py for the guarantees
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -41,7 +42,8 @@ from arrears.dunning.outbox import (
     worker_name,
 )
 from arrears.dunning.signals import step_performed
-from arrears.dunning.sql import ledger_state, mark_sent
+from arrears.dunning.sql import hold, ledger_state, mark_sent, message_params
+from arrears.dunning.turns import writer_turn
 from arrears.ledger.models import OPEN_STATUSES, Contact, Invoice, Organisation
 
 log = logging.getLogger("arrears.outbox")
@@ -125,7 +127,7 @@ class Deliverer:
                 )
 
     def claim(self, limit: int = BATCH) -> list[int]:
-        with transaction.atomic():
+        with writer_turn(), transaction.atomic():
             qs = self.ready().order_by("pk")
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True)
@@ -142,9 +144,10 @@ class Deliverer:
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> Delivery:
         """One message at a time: re-check, render, send, mark sent. (A sender thread that
-        overlapped rendering with the SMTP exchange was slower: the thread back from the
-        socket waited for the interpreter lock held by the rendering one.)"""
+        overlapped rendering with the SMTP exchange was no faster: the work is CPU under the
+        interpreter lock, and the SMTP waits are short next to it on a local mail server.)"""
         self.take_over_stale()
+        gc.freeze()  # what is alive now lives through the run: keep the collector off it
         try:
             while ids := self.claim():
                 batch = self.load(ids)
@@ -273,24 +276,16 @@ class Deliverer:
         database's uniqueness: a step another action holds (or did) stays with it. The steps an
         action passes over are held too, to be recorded as skipped when it goes out."""
         records = []
+        org = self.org.pk
         for row in rows:
             if not self.records_steps(row):
                 continue
-            base = {
-                "organisation": self.org,
-                "client_id": row.client_id,
-                "kind": row.kind,
-                "state": StepState.IN_FLIGHT,
-                "action_id": row.pk,
-                "on": self.on,
-            }
+            client, kind, pk = row.client_id, row.kind, row.pk
             if row.level == "client":
-                records.append(StepRecord(invoice=None, step=row.step, **base))
-            records += [
-                StepRecord(invoice_id=i, step=step, skipping=skip, **base)
-                for i, step, skip in items[row.pk]
-            ]
-        StepRecord.objects.bulk_create(records, ignore_conflicts=True, batch_size=500)
+                records.append((org, client, None, row.step, kind, False, pk))
+            records += [(org, client, i, step, kind, skip, pk) for i, step, skip in items[pk]]
+        with writer_turn():
+            hold(records, self.on, timezone.now())
         held: dict[int, set] = defaultdict(set)
         mine = StepRecord.objects.filter(
             action_id__in=[r.pk for r in rows], state=StepState.IN_FLIGHT, skipping=False
@@ -352,18 +347,18 @@ class Deliverer:
             "references": " ".join(ready.references),
             "sent_at": now,
         }
-        with transaction.atomic():
-            pk = mark_sent(
-                values,
-                [i.pk for i in ready.invoices],
-                records_steps=self.records_steps(row),
-                claimed_by=self.me,
-            )
-            if step_performed.has_listeners(Deliverer):
-                fields = {
-                    f"{k}_id" if k in ("organisation", "client", "action") else k: v
-                    for k, v in values.items()
-                }
+        params = message_params(values)
+        invoice_pks = [i.pk for i in ready.invoices]
+        records_steps = self.records_steps(row)
+        listeners = step_performed.has_listeners(Deliverer)
+        if listeners:
+            fields = {
+                f"{k}_id" if k in ("organisation", "client", "action") else k: v
+                for k, v in values.items()
+            }
+        with writer_turn(), transaction.atomic():
+            pk = mark_sent(params, invoice_pks, records_steps=records_steps, claimed_by=self.me)
+            if listeners:
                 step_performed.send(
                     Deliverer,
                     organisation=self.org,

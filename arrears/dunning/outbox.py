@@ -34,6 +34,7 @@ from arrears.dunning.models import (
     Promise,
     PromiseStatus,
 )
+from arrears.dunning.sql import insert_new
 from arrears.env import env_int
 from arrears.ledger.models import Organisation
 
@@ -111,15 +112,9 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
         by_key = {a.key: a for a in due}
         for key, pk in ids.items():
             a = by_key[key]
-            items += [
-                OutboxItem(action_id=pk, invoice_id=i.invoice_pk, step=i.step) for i in a.items
-            ]
-            items += [
-                OutboxItem(action_id=pk, invoice_id=inv, step=s, skipped=True)
-                for inv, steps in a.skips
-                for s in steps
-            ]
-        OutboxItem.objects.bulk_create(items, batch_size=2000, ignore_conflicts=True)
+            items += [(pk, i.invoice_pk, i.step, False) for i in a.items]
+            items += [(pk, inv, s, True) for inv, steps in a.skips for s in steps]
+        insert_new(OutboxItem, ("action", "invoice", "step", "skipped"), items)
         _supersede(org, [by_key[k] for k in ids], ids)
         queued += len(ids)
     return queued

@@ -13,16 +13,16 @@ The episode is the oldest debt open when the client went over the line (core.esc
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
 
-from django.db.models import Min, Q
+from django.db.models import Min, Q, Sum
 
 from arrears.core import escalation
 from arrears.core.aging import Receivable
+from arrears.core.exposure import Exposure, expose
 from arrears.core.planner import DUE, Action
 from arrears.dunning.models import ActionStatus, Approval, OutboxAction
+from arrears.ledger.fields import money_field
 from arrears.ledger.models import (
     OPEN_STATUSES,
     Allocation,
@@ -32,28 +32,27 @@ from arrears.ledger.models import (
     Organisation,
     TimeEntry,
 )
+from arrears.ledger.reports import outstanding, receivables
 
 from .models import ApprovalWait, Threshold
-from .queries import receivables, report
+from .queries import terms, work
 
 KIND = "escalation"
 
 
 def plan(org: Organisation, on: date, snap) -> list[Action]:
-    rows = report(org, on, owed=_owed(org, snap, on)).rows
+    thresholds = {c: a for c, a in Threshold.objects.for_org(org).values_list("currency", "amount")}
+    late = _late_invoices(org, snap, on)
+    rows = _exposures(org, on, thresholds, late)
     clients = {
         ext: (pk, sales, lead)
         for pk, ext, sales, lead in Client.objects.for_org(org).values_list(
             "pk", "external_id", "sales_owner_email", "delivery_lead_email"
         )
     }
-    thresholds = {c: a for c, a in Threshold.objects.for_org(org).values_list("currency", "amount")}
-    late = _late_invoices(org, snap, on)
     people = snap.people
     actions: list[Action] = []
-    alerts = [
-        (row, escalation.stand_down(row, late.get(clients[row.client_id][0], ()))) for row in rows
-    ]
+    alerts = [(row, escalation.stand_down(row, late.get(row.client_id, ()))) for row in rows]
     alerts = [
         (row, rec) for row, rec in alerts if rec or escalation.over_threshold(row, thresholds)
     ]
@@ -140,41 +139,75 @@ def _action(key, client_pk, client_id, step, on, to, reason, data) -> Action:
     )
 
 
-def _owed(org, snap, on) -> list[Receivable]:
-    """The receivables as of `on` from the plan's snapshot of open invoices (what the ledger
-    owes now), summed per client, currency and bucket (the report only adds them up), unless
-    allocations are dated after `on` (then the report's own query, invoice by invoice)."""
+def _exposures(org, on, thresholds, late) -> tuple[Exposure, ...]:
+    """The exposure rows that could raise an alert: every client's when the organisation has a
+    threshold, else only those of clients with a credit limit or an invoice past its contract's
+    stop-work threshold (on a big ledger, most clients have neither)."""
+    terms_ = terms(org, on)
+    if not thresholds:
+        keep = {t.client_id for t in terms_ if t.credit_limit is not None} | late.keys()
+        terms_ = [t for t in terms_ if t.client_id in keep]
+    else:
+        keep = None
+    return expose(terms_, _owed(org, on, keep), work(org, on), on)
+
+
+def _owed(org, on, clients: set[str] | None) -> list[Receivable]:
+    """The receivables as of `on` (what the ledger owes now), summed in the database per client,
+    currency and bucket (the report only adds them up), unless allocations are dated after `on`
+    (then the report's own query, invoice by invoice). `clients`: only these (None: all)."""
     later = Allocation.objects.for_org(org).filter(date__gt=on, invoice__issue_date__lte=on)
     if later.exists():
-        return receivables(org, on)
-    owed: dict[tuple, Decimal] = defaultdict(Decimal)  # (client, currency, overdue) -> sum
-    for i in snap.invoices:
-        if i.issue_date <= on and i.outstanding > 0:
-            owed[i.client_pk, i.currency, i.due_date < on] += i.outstanding
-    names = {pk: (c.external_id, c.name) for pk, c in snap.clients.items()}
+        found = receivables(org, on)
+        return found if clients is None else [r for r in found if r.client_id in clients]
+    if clients is not None and not clients:
+        return []
+    invoices = (
+        Invoice.objects.for_org(org)
+        .filter(status__in=OPEN_STATUSES, issue_date__lte=on)
+        .alias(owed=outstanding())
+        .filter(owed__gt=0)
+    )
+    if clients is not None:
+        invoices = invoices.filter(client__external_id__in=clients)
+    sums = (
+        invoices.values("client__external_id", "client__name", "currency")
+        .annotate(
+            overdue=Sum("owed", filter=Q(due_date__lt=on), output_field=money_field()),
+            current=Sum("owed", filter=Q(due_date__gte=on), output_field=money_field()),
+        )
+        .order_by()
+    )
     overdue, current = on - timedelta(days=1), on  # stand-ins for the bucket's due dates
-    return [
-        Receivable(*names[pk], currency, overdue if late else current, amount)
-        for (pk, currency, late), amount in owed.items()
-    ]
+    out = []
+    for r in sums:
+        for day, amount in ((overdue, r["overdue"]), (current, r["current"])):
+            if amount:
+                out.append(
+                    Receivable(
+                        r["client__external_id"], r["client__name"], r["currency"], day, amount
+                    )
+                )
+    return out
 
 
-def _late_invoices(org, snap, on) -> dict[int, list[escalation.LateInvoice]]:
+def _late_invoices(org, snap, on) -> dict[str, list[escalation.LateInvoice]]:
     """Open, undisputed, unpromised overdue invoices of contracts with a stop-work threshold."""
     thresholds = dict(
         Contract.objects.for_org(org)
         .filter(stop_work_threshold_days__isnull=False)
         .values_list("external_id", "stop_work_threshold_days")
     )
-    out: dict[int, list] = {}
+    out: dict[str, list] = {}
     if not thresholds:
         return out
+    ext = {pk: c.external_id for pk, c in snap.clients.items()}
     for i in snap.invoices:
         if i.contract not in thresholds:
             continue
         if i.due_date >= on or i.dispute or i.promise or i.outstanding <= 0:
             continue
-        out.setdefault(i.client_pk, []).append(
+        out.setdefault(ext[i.client_pk], []).append(
             escalation.LateInvoice(i.number, (on - i.due_date).days, thresholds.get(i.contract))
         )
     return out

@@ -12,7 +12,9 @@ from functools import cache
 from pathlib import Path
 
 from django.template import Context, Engine
+from django.template.base import NodeList
 from django.template.exceptions import TemplateDoesNotExist
+from django.template.loader_tags import BlockNode
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("en", "de", "fr")
@@ -52,11 +54,21 @@ def render(
         folder = "internal" if internal else "en"
         name = f"{folder}/{template}.txt"
     parts = []
-    for layout, html in (("_subject.txt", False), ("_layout.txt", False), ("_layout.html", True)):
+    for layout, html in (("_layout.txt", False), ("_layout.html", True)):
         ctx = {**context, "layout": f"{folder}/{layout}"}
         parts.append(_engine(html).get_template(name).render(Context(ctx, autoescape=html)))
-    subject = " ".join(parts[0].split())
-    return subject, _tidy(parts[1]), parts[2]
+    subject = " ".join(_subject(name).render(Context(context, autoescape=False)).split())
+    return subject, _tidy(parts[0]), parts[1]
+
+
+@cache
+def _subject(name: str) -> NodeList:
+    """The `subject` block of a step template, rendered on its own: the subject layout only
+    places that block, and going through `extends` for it cost a third of the rendering."""
+    for node in _engine(False).get_template(name).nodelist.get_nodes_by_type(BlockNode):
+        if node.name == "subject":
+            return node.nodelist
+    return NodeList()
 
 
 def _tidy(text: str) -> str:

@@ -15,6 +15,7 @@ import socket
 import uuid
 from email.header import Header
 from email.utils import formataddr, formatdate, getaddresses
+from functools import lru_cache
 
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
@@ -68,6 +69,7 @@ def _text(reply: bytes | str) -> str:
     return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
 
 
+@lru_cache(maxsize=256)  # the sender's address, the same for every message
 def _address(value: str) -> str:
     return getaddresses([value])[0][1]
 
@@ -90,6 +92,11 @@ def _header(name: str, value: str) -> str:
 
 
 def _addresses(values) -> str:
+    return _addresses_of(tuple(values))
+
+
+@lru_cache(maxsize=1024)  # From and Reply-To are the same on every message; To, Cc per client
+def _addresses_of(values: tuple[str, ...]) -> str:
     return ", ".join(
         formataddr((name, addr), charset="utf-8") for name, addr in getaddresses(list(values))
     )
