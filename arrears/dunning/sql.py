@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 from arrears.dunning.models import (
     ActionStatus,
@@ -74,9 +74,26 @@ def _statements(vendor: str) -> dict[str, str]:
     }
 
 
+def _db():
+    """The default connection itself: `django.db.connection` is a proxy that looks the
+    connection up in a context-local on every attribute, which adds up on this path."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 @cache
-def _fields():
-    return [Message._meta.get_field(f) for f in MESSAGE_FIELDS]
+def _adapters(vendor: str) -> tuple:
+    """One function per message field turning its value into the database's: JSON and date
+    and time fields need the backend's adapting; text and ids go as they are."""
+    out = []
+    for name in MESSAGE_FIELDS:
+        field = Message._meta.get_field(name)
+        if isinstance(field, models.JSONField):
+            out.append(lambda v, f=field: f.get_db_prep_save(v, _db()))
+        elif isinstance(field, models.DateTimeField):
+            out.append(lambda v: _db().ops.adapt_datetimefield_value(v))
+        else:
+            out.append(None)
+    return tuple(out)
 
 
 def message_params(values: dict) -> list:
@@ -84,8 +101,8 @@ def message_params(values: dict) -> list:
     adapted before the transaction that writes them: the less a worker does while it holds
     the database's write lock, the less the other workers wait."""
     return [
-        f.get_db_prep_save(values[name], connection)
-        for f, name in zip(_fields(), MESSAGE_FIELDS, strict=True)
+        values[name] if adapt is None else adapt(values[name])
+        for name, adapt in zip(MESSAGE_FIELDS, _adapters(_db().vendor), strict=True)
     ]
 
 
@@ -93,9 +110,10 @@ def mark_sent(params: list, invoice_pks: list[int], *, records_steps: bool, clai
     """Store the message (`params` from message_params), link its invoices, flip its steps to
     performed (or skipped), mark the action sent. Call inside a transaction. Returns the
     message's id."""
-    sql = _statements(connection.vendor)
+    db = _db()
+    sql = _statements(db.vendor)
     action = params[MESSAGE_FIELDS.index("action")]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql["message"], params)
         pk = cursor.fetchone()[0]
         if invoice_pks:
@@ -185,10 +203,11 @@ def _state_sql(vendor: str, n: int) -> str:
 def ledger_state(pks: list[int], promised_since, *, promises_pause: bool):
     """(pk, status, paid, credited, written off, disputed, promised) for invoices, straight from
     the tables: this runs right before every send, so it is one query."""
-    sql = _state_sql(connection.vendor, len(pks))
-    since = connection.ops.adapt_datefield_value(promised_since)
+    db = _db()
+    sql = _state_sql(db.vendor, len(pks))
+    since = db.ops.adapt_datefield_value(promised_since)
     status = PromiseStatus.ACTIVE.value if promises_pause else "-"
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, [status, since, *pks])
         rows = cursor.fetchall()
     money = lambda v: Decimal(v).scaleb(-4)  # noqa: E731 - FixedDecimalField: money times 10**4
