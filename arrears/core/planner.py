@@ -199,7 +199,7 @@ def plan(
     broken: list[BrokenPromise] = []
     ladders: dict[str, dict] = {}
     untold: dict[str, int] = defaultdict(int)
-    for client_pk in sorted(by_client, key=lambda pk: clients[pk].external_id):
+    for _, client_pk in sorted([(clients[pk].external_id, pk) for pk in by_client]):
         client = clients[client_pk]
         planning = _Client(client, by_client[client_pk], policies, history, people, on, explain)
         planning.ladders = ladders.setdefault(client.country, {})
@@ -248,6 +248,8 @@ def _ladder(policy: Policy, due: date, cal: BusinessCalendar, on: date) -> _Ladd
 _NOTHING: dict = {}
 _BY_DUE = attrgetter("due_date", "number")
 _new = tuple.__new__  # a NamedTuple's own __new__ is a Python function: skipped in hot loops
+if len(Item._fields) != 7 or len(Action._fields) != 18:  # built field by field below
+    raise ImportError("Item or Action changed: update the planner's _new calls")
 
 
 class _Client:
@@ -479,16 +481,18 @@ class _Client:
     def _message_action(self, group, status, reason, actions) -> None:
         top = group[0] if len(group) == 1 else max(group, key=lambda e: e[2].rank(e[1].id))
         step, policy = top[1], top[2]
-        items, skips = [], []
+        items, skips, pairs = [], [], []
         on = self.on
         for inv, s, _, done, earlier in group:
             pk, number, _, _, due, currency, owed = inv[:7]
-            items.append(_new(Item, (pk, number, s.id, owed, currency, due, (on - due).days)))
+            sid = s.id
+            items.append(_new(Item, (pk, number, sid, owed, currency, due, (on - due).days)))
+            pairs.append((number, sid))
             if earlier:
                 skips.append(
-                    (inv.pk, tuple(sid for sid in earlier if sid not in done) if done else earlier)
+                    (pk, tuple(sid for sid in earlier if sid not in done) if done else earlier)
                 )
-        key = make_key(step.id, self.c.external_id, [(i.invoice_number, i.step) for i in items])
+        key = make_key(step.id, self.c.external_id, pairs)
         if status == NEEDS_APPROVAL:
             reason = f"{step.id} {reason}"
         action = self._action(step, policy, items, status, reason, key=key, skips=tuple(skips))
@@ -660,23 +664,29 @@ class _Client:
             )
         if key is None:
             key = make_key(step.id, self.c.external_id, [(i.invoice_number, i.step) for i in items])
-        return Action(
-            key,
-            self.c.pk,
-            self.c.external_id,
-            step.id,
-            step.kind,
-            step.level,
-            status,
-            self.on,
-            to,
-            cc,
-            tuple(items),
-            reason,
-            step.template,
-            policy.name,
-            step.approval,
-            tuple(skips),
+        c = self.c
+        return _new(  # every field of Action, in order
+            Action,
+            (
+                key,
+                c.pk,
+                c.external_id,
+                step.id,
+                step.kind,
+                step.level,
+                status,
+                self.on,
+                to,
+                cc,
+                tuple(items),
+                reason,
+                step.template,
+                policy.name,
+                step.approval,
+                tuple(skips),
+                None,
+                (),
+            ),
         )
 
 
