@@ -3,7 +3,6 @@ invoice: a big ledger has hundreds of thousands of open invoices)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -36,8 +35,8 @@ from arrears.ledger.models import (
 from arrears.ledger.models import Contact as ContactRecord
 from arrears.plans.service import covered_pks
 
-if len(InvoiceState._fields) != 13:  # load() builds the tuples itself, field by field
-    raise ImportError("InvoiceState changed: update arrears.dunning.snapshot.load")
+if len(InvoiceState._fields) != 13 or len(ClientState._fields) != 10:  # built field by field
+    raise ImportError("InvoiceState or ClientState changed: update arrears.dunning.snapshot")
 CLAUSES = ("service_modification_clause", "stop_work_clause", "suspension_rights_clause")
 IN_FLIGHT = (ActionStatus.QUEUED, ActionStatus.SENDING)
 
@@ -156,31 +155,42 @@ class _Days(dict):
 
 def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
     """The clients with open invoices, and their contacts with their roles: one query for the
-    contacts with their roles (in client and email order), one for the clients, straight from
-    the cursor; each distinct set of roles is one object."""
+    contacts with their roles (in client and email order, a row per role), one for the
+    clients, straight from the cursor; each distinct set of roles is one object, and the
+    records are built field by field (a NamedTuple's own __new__ is a Python function)."""
     people = (
         ContactRecord.objects.for_org(org)
         .values_list("client_id", "email", "name", "role_set__role")
         .order_by("client_id", "email")
     )
-    by_client: dict[int, dict] = defaultdict(dict)  # client -> email -> (name, [roles])
-    for client_pk, email, name, role in _fetch(people):
-        if client_pk in pks:
-            entry = by_client[client_pk].get(email)
-            if entry is None:
-                entry = by_client[client_pk][email] = (name, [])
-            if role:
-                entry[1].append(role)
     role_sets: dict[tuple, frozenset] = {}
 
-    def roles_of(found: list[str]) -> frozenset:
-        key = tuple(sorted(found))
-        return role_sets.get(key) or role_sets.setdefault(key, frozenset(key))
+    def contact(email, name, roles) -> Contact:
+        key = tuple(sorted(roles))
+        found = role_sets.get(key)
+        if found is None:
+            found = role_sets[key] = frozenset(key)
+        return new(Contact, (email, name, found))
 
-    contacts = {
-        client: tuple(Contact(email, name, roles_of(roles)) for email, (name, roles) in by.items())
-        for client, by in by_client.items()
-    }
+    new = tuple.__new__
+    contacts: dict[int, tuple] = {}
+    client, email, name, roles, out = None, None, "", [], []
+    for client_pk, email_, name_, role in _fetch(people):
+        if client_pk not in pks:
+            continue
+        if (client_pk, email_) != (client, email):
+            if email is not None:
+                out.append(contact(email, name, roles))
+            if client_pk != client:
+                if out:
+                    contacts[client] = tuple(out)
+                out = []
+            client, email, name, roles = client_pk, email_, name_, []
+        if role:
+            roles.append(role)
+    if email is not None:
+        out.append(contact(email, name, roles))
+        contacts[client] = tuple(out)
     fields = (
         "pk",
         "external_id",
@@ -193,8 +203,9 @@ def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
         "policy",
     )
     return {
-        pk: ClientState(
-            pk, ext, name, country, tz, lang, contacts.get(pk, ()), sales, lead, policy or None
+        pk: new(
+            ClientState,
+            (pk, ext, name, country, tz, lang, contacts.get(pk, ()), sales, lead, policy or None),
         )
         for pk, ext, name, country, tz, lang, sales, lead, policy in _fetch(
             Client.objects.for_org(org).values_list(*fields).order_by()
