@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils import timezone
 
 from arrears.core.planner import DUE, Plan
 from arrears.core.policy import Policy
@@ -34,7 +35,7 @@ from arrears.dunning.models import (
     Promise,
     PromiseStatus,
 )
-from arrears.dunning.sql import insert_new
+from arrears.dunning.sql import adapted, insert_new
 from arrears.env import env_int
 from arrears.ledger.models import Organisation
 
@@ -50,6 +51,30 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 # -- writing the plan ---------------------------------------------------------------------------
+NEW_ACTION = (  # the columns of a new outbox row; the others (times of sending) are empty
+    "organisation",
+    "key",
+    "client",
+    "step",
+    "kind",
+    "level",
+    "template",
+    "policy",
+    "status",
+    "scheduled_for",
+    "not_before",
+    "to",
+    "cc",
+    "reason",
+    "promise",
+    "data",
+    "created_at",
+    "attempts",
+    "claimed_by",
+    "last_error",
+)
+
+
 def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Policy]]) -> int:
     """Write the plan's due actions (new keys only); mark broken promises. Returns how many
     actions were queued now."""
@@ -69,6 +94,7 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
             ):
                 existing[row.key] = row
         new = []
+        now = timezone.now()
         for a in due:
             row = existing.get(a.key)
             if row is not None:
@@ -79,30 +105,34 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
                     queued += 1
                 continue
             tz, policy = clients_tz[a.client_pk]
+            window = a.kind in ("email", "letter", "lever")
             new.append(
-                OutboxAction(
-                    organisation=org,
-                    key=a.key,
-                    client_id=a.client_pk,
-                    step=a.step,
-                    kind=a.kind,
-                    level=a.level,
-                    template=a.template,
-                    policy=a.policy,
-                    scheduled_for=a.scheduled_for,
-                    to=list(a.to),
-                    cc=list(a.cc),
-                    reason=a.reason,
-                    promise_id=a.promise_id,
-                    data=dict(a.data),
-                    not_before=_window_start(a.scheduled_for, tz, policy)
-                    if a.kind in ("email", "letter", "lever")
-                    else None,
+                (
+                    org.pk,
+                    a.key,
+                    a.client_pk,
+                    a.step,
+                    a.kind,
+                    a.level,
+                    a.template,
+                    a.policy,
+                    ActionStatus.QUEUED.value,
+                    a.scheduled_for,
+                    _window_start(a.scheduled_for, tz, policy) if window else None,
+                    list(a.to),
+                    list(a.cc),
+                    a.reason,
+                    a.promise_id,
+                    dict(a.data),
+                    now,
+                    0,
+                    "",
+                    "",
                 )
             )
-        OutboxAction.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        insert_new(OutboxAction, NEW_ACTION, adapted(OutboxAction, NEW_ACTION, new))
         ids = {}
-        for batch in _chunks([r.key for r in new], 500):
+        for batch in _chunks([r[1] for r in new], 500):
             ids.update(
                 dict(
                     OutboxAction.objects.for_org(org).filter(key__in=batch).values_list("key", "pk")

@@ -81,19 +81,29 @@ def _db():
 
 
 @cache
-def _adapters(vendor: str) -> tuple:
-    """One function per message field turning its value into the database's: JSON and date
-    and time fields need the backend's adapting; text and ids go as they are."""
+def _adapters(vendor: str, model=Message, fields: tuple[str, ...] = MESSAGE_FIELDS) -> tuple:
+    """One function per field turning its value into the database's (None: as it is): JSON,
+    date and time fields need the backend's adapting; text, numbers and ids go as they are."""
     out = []
-    for name in MESSAGE_FIELDS:
-        field = Message._meta.get_field(name)
+    for name in fields:
+        field = model._meta.get_field(name)
         if isinstance(field, models.JSONField):
             out.append(lambda v, f=field: f.get_db_prep_save(v, _db()))
         elif isinstance(field, models.DateTimeField):
             out.append(lambda v: _db().ops.adapt_datetimefield_value(v))
+        elif isinstance(field, models.DateField):
+            out.append(lambda v: _db().ops.adapt_datefield_value(v))
         else:
             out.append(None)
     return tuple(out)
+
+
+def adapted(model, fields: tuple[str, ...], rows: list[tuple]) -> list[tuple]:
+    """Rows of Python values (foreign keys as ids) as the database takes them."""
+    adapters = _adapters(_db().vendor, model, fields)
+    return [
+        tuple(v if a is None else a(v) for v, a in zip(row, adapters, strict=True)) for row in rows
+    ]
 
 
 def message_params(values: dict) -> list:
@@ -157,11 +167,12 @@ def insert_new(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
     holds; a few statements of many rows each (at most 999 values: SQLite's oldest limit).
     The ORM's bulk_create spent more time adapting each field than the database inserting."""
     per = max(1, 999 // len(fields))
-    with connection.cursor() as cursor:
+    db = _db()
+    with db.cursor() as cursor:
         for start in range(0, len(rows), per):
             chunk = rows[start : start + per]
             cursor.execute(
-                _insert_sql(connection.vendor, model, fields, len(chunk)),
+                _insert_sql(db.vendor, model, fields, len(chunk)),
                 [v for r in chunk for v in r],
             )
 
@@ -170,8 +181,9 @@ def hold(records: list[tuple], on, now) -> None:
     """Write steps in flight, leaving out those the database already holds (the unique
     constraints on invoice and step, client and step). `records`: (organisation id, client id,
     invoice id or None, step, kind, skipping, action id)."""
-    day = connection.ops.adapt_datefield_value(on)
-    stamp = connection.ops.adapt_datetimefield_value(now)
+    ops = _db().ops
+    day = ops.adapt_datefield_value(on)
+    stamp = ops.adapt_datetimefield_value(now)
     state = StepState.IN_FLIGHT.value
     insert_new(
         StepRecord,

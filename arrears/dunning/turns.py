@@ -20,16 +20,17 @@ import fcntl
 import os
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 _files: dict[str, int] = {}  # lock file path -> open descriptor, one per process
 
 
 def lock_path() -> str | None:
     """The turn file of the default database; None where turns are not needed."""
-    if connection.vendor != "sqlite":
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: this runs a few times per message
+    if db.vendor != "sqlite":
         return None
-    name = str(connection.settings_dict["NAME"])
+    name = str(db.settings_dict["NAME"])
     if not name or name == ":memory:" or "mode=memory" in name:
         return None
     return f"{name}-writers.lock"
