@@ -169,7 +169,7 @@ class Deliverer:
         rows = [
             r
             for r in OutboxAction.objects.filter(pk__in=ids)
-            .select_related("client", "promise")
+            .select_related("client")  # the promise only for promise-broken alerts
             .order_by("pk")
             if r.status == ActionStatus.SENDING and r.claimed_by == self.me
         ]
