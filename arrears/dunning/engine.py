@@ -20,6 +20,7 @@ from arrears.dunning.delivery import Deliverer, Delivery
 from arrears.dunning.models import Run
 from arrears.dunning.outbox import enqueue
 from arrears.dunning.snapshot import Snapshot, load
+from arrears.dunning.turns import in_memory
 from arrears.ledger.models import Client, Organisation
 
 
@@ -148,13 +149,7 @@ def start_helpers(
 ) -> list[subprocess.Popen]:
     """`arrears deliver` processes that claim and send from the same outbox: the claims keep
     them apart, and each uses its own core and its own connection to the mail server."""
-    if (
-        n <= 0
-        or connection.vendor == "sqlite"
-        and connection.settings_dict["NAME"] in ("", ":memory:")
-    ):
-        return []
-    if "memory" in str(connection.settings_dict.get("TEST", {}).get("NAME") or "") or _in_memory():
+    if n <= 0 or in_memory() or "memory" in str(connection.settings_dict["TEST"].get("NAME") or ""):
         return []
     args = [sys.executable, "-m", "arrears", "--org", org.slug, "deliver", "--json"]
     if not honour_window:
@@ -163,11 +158,6 @@ def start_helpers(
         subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(n)
     ]
-
-
-def _in_memory() -> bool:
-    name = str(connection.settings_dict["NAME"])
-    return connection.vendor == "sqlite" and ("memory" in name or name == "")
 
 
 def finish_helper(proc: subprocess.Popen) -> Delivery:

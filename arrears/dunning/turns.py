@@ -25,15 +25,19 @@ from django.db import DEFAULT_DB_ALIAS, connections
 _files: dict[str, int] = {}  # lock file path -> open descriptor, one per process
 
 
+def in_memory(db=None) -> bool:
+    """Whether the database is SQLite in memory: nothing another process could share."""
+    db = db or connections[DEFAULT_DB_ALIAS]
+    name = str(db.settings_dict["NAME"])
+    return db.vendor == "sqlite" and (name == "" or "memory" in name)
+
+
 def lock_path() -> str | None:
     """The turn file of the default database; None where turns are not needed."""
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy: this runs a few times per message
-    if db.vendor != "sqlite":
+    if db.vendor != "sqlite" or in_memory(db):
         return None
-    name = str(db.settings_dict["NAME"])
-    if not name or name == ":memory:" or "mode=memory" in name:
-        return None
-    return f"{name}-writers.lock"
+    return f"{db.settings_dict['NAME']}-writers.lock"
 
 
 @contextmanager
