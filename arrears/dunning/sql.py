@@ -81,7 +81,7 @@ def _db():
 
 
 @cache
-def _adapters(vendor: str, model=Message, fields: tuple[str, ...] = MESSAGE_FIELDS) -> tuple:
+def _adapters(vendor: str, model, fields: tuple[str, ...]) -> tuple:
     """One function per field turning its value into the database's (None: as it is): JSON,
     date and time fields need the backend's adapting; text, numbers and ids go as they are."""
     out = []
@@ -110,10 +110,7 @@ def message_params(values: dict) -> list:
     """The database values of a message (`values` has MESSAGE_FIELDS, foreign keys as ids),
     adapted before the transaction that writes them: the less a worker does while it holds
     the database's write lock, the less the other workers wait."""
-    return [
-        values[name] if adapt is None else adapt(values[name])
-        for name, adapt in zip(MESSAGE_FIELDS, _adapters(_db().vendor), strict=True)
-    ]
+    return list(adapted(Message, MESSAGE_FIELDS, [tuple(values[n] for n in MESSAGE_FIELDS)])[0])
 
 
 def mark_sent(params: list, invoice_pks: list[int], *, records_steps: bool, claimed_by: str) -> int:

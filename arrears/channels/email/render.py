@@ -1,7 +1,8 @@
 """Subject, plain text and HTML of a message, from one template per step and language.
 
 A step's template (`templates/<lang>/<step>.txt`) fills blocks: `subject`, `body`; the layouts
-around it (`_subject.txt`, `_layout.txt`, `_layout.html`) place them and list the invoices.
+around it (`_layout.txt`, `_layout.html`) place them and list the invoices; the subject is the
+`subject` block on its own.
 The same template is rendered twice, without escaping for the text part and with escaping for
 the HTML part. Languages without their own template fall back to English.
 """
