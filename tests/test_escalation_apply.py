@@ -258,3 +258,27 @@ def test_a_digest_the_chat_server_refuses_for_now_is_posted_again_and_a_4xx_is_g
     assert row.status == "failed" and "answered 404" in row.last_error
     apply(ledger, "2026-05-09")
     assert len(received) == 3  # given up: not posted again
+
+
+def test_delivering_again_leaves_the_waiting_approvals_to_the_day_run(ledger, smtp, org):
+    """`arrears deliver` (cron's retry run, and each helper of `apply`) only delivers: the
+    approvals found waiting are the day run's, from its own plan, never planned a second time."""
+    from datetime import date
+
+    from arrears.core.planner import DUE
+    from arrears.dunning.engine import make_plan
+    from arrears.exposure.models import ApprovalWait
+    from arrears.exposure.runner import record_waiting_approvals
+
+    ledger.invoices("INV-9,C2,K2,2026-02-01,2026-03-02,300.00,Fixed-price phase 1")
+    apply(ledger, "2026-04-16")
+    apply(ledger, "2026-04-23")  # work-stoppage waits for an approval from today
+    [wait] = ApprovalWait.objects.all()
+    assert (wait.step, wait.since) == ("work-stoppage", date(2026, 4, 23))
+    ledger("deliver", "--date", "2026-04-24")
+    assert list(ApprovalWait.objects.all()) == [wait]
+    # a plan without its needs-approval actions would read as "nothing waits": refused
+    plan, _ = make_plan(org, date(2026, 4, 24), want=frozenset({DUE}))
+    with pytest.raises(ValueError, match="without its actions needing an approval"):
+        record_waiting_approvals(org, date(2026, 4, 24), plan)
+    assert list(ApprovalWait.objects.all()) == [wait]

@@ -126,6 +126,8 @@ def run_day(
     delivery = deliverer.run()
     for helper in helpers:
         merge(delivery, finish_helper(helper))
+    for job in extensions.day_jobs.values():
+        job(org, on, result)
     for runner in extensions.runners.values():
         merge(delivery, runner(org, on, now or timezone.now()))
     Run.objects.filter(pk=run.pk).update(
@@ -140,7 +142,8 @@ def run_day(
     return Report(on, result, queued, delivery)
 
 
-APPLY_WANTS = frozenset({planner.DUE})  # the rest is only counted
+# due: queued; needing an approval: for the day jobs (which approvals wait); the rest counted
+APPLY_WANTS = frozenset({planner.DUE, planner.NEEDS_APPROVAL})
 HELPERS_FROM = 200  # below this many ready messages, extra processes cost more than they save
 
 

@@ -5,7 +5,12 @@
   the ladder's. Their keys must be stable, like the planner's.
 - `add_runner(kind, fn)`: outbox actions of `kind` are not email; `fn(organisation, on, now)
   -> Delivery` claims and performs them (after the day's email is delivered). The email
-  deliverer leaves rows of these kinds alone.
+  deliverer leaves rows of these kinds alone. Runners run on every delivery (`arrears apply`,
+  `arrears deliver`, each helper process), so they only deliver.
+- `add_day_job(name, fn)`: `fn(organisation, on, plan)` runs once per `arrears apply` (and daily
+  run), after the day's email is delivered and before the runners, with the day's plan (its
+  due and needs-approval actions built, the other statuses counted): bookkeeping that depends
+  on the plan, such as which approvals are waiting, without planning again.
 - `add_context(fn)`: `fn(organisation, action, invoices, on) -> dict` is merged into the
   template context of every message `compose()` renders (after the engine's own keys, before
   the action's `data`), so an app can quote its figures in the words of a step.
@@ -18,7 +23,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from arrears.core.planner import Action
+    from arrears.core.planner import Action, Plan
     from arrears.dunning.delivery import Delivery
     from arrears.dunning.models import OutboxAction
     from arrears.dunning.snapshot import Snapshot
@@ -26,10 +31,12 @@ if TYPE_CHECKING:
 
 Planner = Callable[["Organisation", date, "Snapshot"], Iterable["Action"]]
 Runner = Callable[["Organisation", date, datetime], "Delivery"]
+DayJob = Callable[["Organisation", date, "Plan"], None]
 ContextFn = Callable[["Organisation", "OutboxAction", list["Invoice"], date], dict]
 
 planners: dict[str, Planner] = {}
 runners: dict[str, Runner] = {}
+day_jobs: dict[str, DayJob] = {}
 contexts: list[ContextFn] = []
 
 
@@ -39,6 +46,10 @@ def add_planner(name: str, fn: Planner) -> None:
 
 def add_runner(kind: str, fn: Runner) -> None:
     runners[kind] = fn
+
+
+def add_day_job(name: str, fn: DayJob) -> None:
+    day_jobs[name] = fn
 
 
 def add_context(fn: ContextFn) -> None:

@@ -7,11 +7,12 @@ class ExposureConfig(AppConfig):
     verbose_name = "Exposure and escalation"
 
     def ready(self) -> None:
-        from arrears.dunning.extensions import add_planner, add_runner
+        from arrears.dunning.extensions import add_day_job, add_planner, add_runner
 
         from . import disputes, planning, runner
 
         add_planner("exposure", planning.plan)
-        add_runner(runner.EMAIL, runner.run)
+        add_day_job("exposure", runner.day)
+        add_runner(runner.EMAIL, runner.deliver)
         add_runner(runner.CHAT, runner.nothing)  # `run` performs both kinds
         disputes.connect()

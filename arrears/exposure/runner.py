@@ -8,13 +8,14 @@ one is marked failed. The guarantee is the email channel's: exactly once except 
 between the far side accepting and the row being marked, when the next run sends it again
 (`X-Arrears-Key` lets the receiver drop the duplicate).
 
-Each run also records which approvals are waiting (for the alert the next day's plan raises)
-and queues the day's digest.
+Once per `arrears apply`, `day` records which approvals are waiting (for the alert the next
+day's plan raises), from the plan just made, and queues the day's digest; delivering (every
+`arrears apply`, `arrears deliver` and helper process) only delivers.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from arrears.core import planner
 from arrears.dunning.delivery import Delivery
 from arrears.dunning.models import ActionStatus, Message, OutboxAction
 from arrears.dunning.outbox import LEASE, MAX_ATTEMPTS, retry_delay, worker_name
-from arrears.ledger.models import OPEN_STATUSES, Invoice, Organisation
+from arrears.ledger.models import Organisation
 
 from . import chat, digest
 from .models import ApprovalWait
@@ -38,49 +39,38 @@ EMAIL, CHAT = "escalation", "escalation-chat"
 KINDS = (EMAIL, CHAT)
 
 
-def run(org: Organisation, on: date, now: datetime) -> Delivery:
-    record_waiting_approvals(org, on)
+def day(org: Organisation, on: date, plan: planner.Plan) -> None:
+    """Once per `arrears apply` (extensions.add_day_job): which approvals are waiting, and the
+    day's digest (which lists them)."""
+    record_waiting_approvals(org, on, plan)
     digest.queue(org, on)
-    return deliver(org, on, now)
 
 
 def nothing(org: Organisation, on: date, now: datetime) -> Delivery:
-    """The chat kind is registered so that the email deliverer leaves it alone; `run` (registered
-    for the email kind) performs both."""
+    """The chat kind is registered so that the email deliverer leaves it alone; `deliver`
+    (registered for the email kind) performs both."""
     return Delivery()
 
 
 # -- approvals ----------------------------------------------------------------------------------
-def record_waiting_approvals(org: Organisation, on: date) -> None:
-    """The day each action needing an approval was first found waiting; rows for actions that no
-    longer wait (decided, paid, superseded) are dropped. Only invoices old enough to reach an
-    approval step are planned again, so this costs a fraction of the day's planning."""
-    from arrears.dunning.policy_store import load_policies
-    from arrears.dunning.snapshot import load
-
-    policies = load_policies(org)
-    offsets = [s.offset_days for p in policies.values() for s in p.steps if s.approval]
-    if not offsets:
-        return
-    old = Invoice.objects.for_org(org).filter(
-        status__in=OPEN_STATUSES, due_date__lte=on - timedelta(days=min(offsets))
-    )
-    snap = load(org, invoice_pks=old.values("pk"))
-    result = snap.plan(on, want=frozenset({planner.NEEDS_APPROVAL}))  # the others: counted
-    waiting = {a.key: a for a in result.actions if a.status == planner.NEEDS_APPROVAL}
+def record_waiting_approvals(org: Organisation, on: date, plan: planner.Plan) -> None:
+    """The day each action needing an approval was first found waiting, from the day's plan;
+    rows for actions that no longer wait (decided, paid, superseded) are dropped."""
+    if planner.NEEDS_APPROVAL in plan.untold:
+        raise ValueError("the day's plan was made without its actions needing an approval")
+    waiting = {a.key: a for a in plan.actions if a.status == planner.NEEDS_APPROVAL}
     with transaction.atomic():
-        ApprovalWait.objects.for_org(org).exclude(key__in=list(waiting)).delete()
-        known = set(
-            ApprovalWait.objects.for_org(org)
-            .filter(key__in=list(waiting))
-            .values_list("key", flat=True)
-        )
+        known = dict(ApprovalWait.objects.for_org(org).values_list("key", "pk"))
+        gone = [pk for key, pk in known.items() if key not in waiting]
+        for i in range(0, len(gone), 500):
+            ApprovalWait.objects.filter(pk__in=gone[i : i + 500]).delete()
         ApprovalWait.objects.bulk_create(
             [
                 ApprovalWait(organisation=org, key=k, client_id=a.client_pk, step=a.step, since=on)
                 for k, a in waiting.items()
                 if k not in known
             ],
+            batch_size=500,
             ignore_conflicts=True,
         )
 
