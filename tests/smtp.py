@@ -39,11 +39,13 @@ class Received:
 @dataclass
 class Sink:
     """Collects messages. `refuse` maps an address to an SMTP reply for RCPT TO;
-    `fail_data` makes DATA answer with that reply (e.g. '451 try later')."""
+    `fail_data` makes DATA answer with that reply (e.g. '451 try later'); `fail_data_for` does
+    it only for messages to the given address."""
 
     messages: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     fail_data: str | None = None
+    fail_data_for: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering DATA
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -58,6 +60,9 @@ class Sink:
             await asyncio.sleep(self.delay)
         if self.fail_data:
             return self.fail_data
+        for address in envelope.rcpt_tos:
+            if address in self.fail_data_for:
+                return self.fail_data_for[address]
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))

@@ -144,6 +144,33 @@ def test_a_temporary_failure_is_retried_on_a_later_run(ledger, smtp, monkeypatch
     assert [m.subject for m in smtp.messages] == ["Follow-up: Invoice #INV-1 [OVERDUE]"]
 
 
+def test_each_answer_to_the_end_of_a_message_is_read_for_that_message(ledger, smtp):
+    """The server's answer to a message's data is read while the next message is prepared: a
+    refusal of the first is recorded for the first, and the second still goes out, once."""
+    smtp.fail_data_for["ap@acme.example"] = "554 5.7.1 message refused"
+    ledger.invoices(
+        "INV-1,C1,K1,2026-04-01,2026-05-05,1200.00,April",
+        "INV-2,C2,K2,2026-04-01,2026-05-05,5000.00,April",
+    )
+    out = apply(ledger, "2026-05-08", ok=False)
+    assert "1 failed" in out.output and "SMTP 554: 5.7.1 message refused" in out.stderr
+    status = dict(OutboxAction.objects.values_list("key", "status"))
+    assert status == {
+        "nudge-1/C1/INV-1": "failed",
+        "nudge-1/C2/INV-2": "sent",
+        "send-failed/2026-05-08": "sent",  # the team hears of it in the same run
+    }
+    nudge, alert = smtp.messages
+    assert nudge.subject == "Nachfrage: Rechnung #INV-2 [ÜBERFÄLLIG]"
+    assert nudge.rcpt_tos == ["buchhaltung@rheinland.example", "info@rheinland.example"]
+    assert "nudge-1/C1/INV-1 (Acme Logistics): SMTP 554" in alert.text
+    assert sorted(Message.objects.values_list("action__key", flat=True)) == [
+        "nudge-1/C2/INV-2",
+        "send-failed/2026-05-08",
+    ]
+    assert not StepRecord.objects.filter(invoice__number="INV-1", step="nudge-1").exists()
+
+
 def test_a_permanent_failure_is_marked_failed_and_alerted(ledger, smtp):
     for address in ("ap@acme.example", "finance@acme.example", "info@acme.example"):
         smtp.refuse[address] = "550 5.1.1 no such mailbox"

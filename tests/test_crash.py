@@ -90,3 +90,34 @@ def test_two_processes_at_once_deliver_every_action_exactly_once(tmp_path):
             f"\n{'PostgreSQL' if ON_POSTGRES else 'SQLite'}: the two processes sent {sent_by[0]} and {sent_by[1]}"
         )
         assert sum(sent_by) == ACTIONS
+
+
+def helpers_of(home) -> list[int]:
+    """`arrears deliver` helper processes of the installation in `home` still alive."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            env = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"deliver" in cmd and f"ARREARS_HOME={home}".encode() in env.split(b"\0"):
+            found.append(int(proc.name))
+    return [pid for pid in found if pid != os.getpid()]
+
+
+def test_helpers_started_while_planning_leave_when_the_day_has_little_to_send(tmp_path):
+    """On a big ledger's first run of a day, apply starts its helper before planning; on a day
+    with nothing to send it tells the helper to leave, and none is left behind."""
+    with smtp_server() as (sink, port), installation(tmp_path, f"smtp://127.0.0.1:{port}") as inst:
+        seed_nudges(inst, 250)
+        out = inst.arrears("apply", "--date", "2026-04-29").stdout  # a week before they are due
+        assert "0 queued, 0 sent" in out
+        assert helpers_of(inst.home) == [] and sink.messages == []
+        out = inst.arrears("apply", "--date", DAY).stdout  # the first run of the day: 250 due
+        assert "250 queued, 250 sent" in out
+        assert Counter(Counter(sink.keys()).values()) == Counter({1: 250})
+        assert helpers_of(inst.home) == []

@@ -218,8 +218,11 @@ def apply(ctx, on, workers):
 @click.command()
 @click.option("--date", "on", type=DATE, help="Act as on this day; the send window is not applied.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option(
+    "--after-go", is_flag=True, hidden=True, help="Wait for 'go' on stdin (apply's helpers)."
+)
 @click.pass_context
-def deliver(ctx, on, as_json):
+def deliver(ctx, on, as_json, after_go):
     """Send what is queued and ready, without planning: retries whose time has come, messages
     whose send window opened. Cheap enough for cron every few minutes; `arrears apply` also
     starts it as extra workers."""
@@ -230,6 +233,8 @@ def deliver(ctx, on, as_json):
     from arrears.dunning.engine import deliver_due
     from arrears.dunning.policy_store import load_policies
 
+    if after_go and sys.stdin.readline().strip() != "go":
+        return  # started early by `arrears apply`, which found too little to share
     day = on or _today(org)
     if on:  # as on that day, window not applied; other apps' runners (hooks) run too
         from django.utils import timezone

@@ -2,9 +2,9 @@
 flight, send, mark it sent with the stored message.
 
 Throughput without giving up the guarantees: rows are claimed and their data read in batches;
-while one message is on the wire (in a sender thread), the next one is re-checked and
-rendered; a message is marked sent before the next one is handed to the wire, so a crash
-leaves at most one message sent but not marked (see outbox.py for the guarantees).
+while the mail server takes in one message, the next one is re-checked and rendered; a
+message is marked sent before the next one is handed to the server, so a crash leaves at most
+one message sent but not marked (see outbox.py for the guarantees).
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ class Deliverer:
         self.me = worker_name()
         self.transport = EmailTransport()
         self.result = Delivery()
+        self.pending: tuple[Ready, Callable[[], tuple[str, ...]]] | None = None
 
     # -- claiming --------------------------------------------------------------------------
     def ready(self):
@@ -143,9 +144,11 @@ class Deliverer:
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> Delivery:
-        """One message at a time: re-check, render, send, mark sent. (A sender thread that
-        overlapped rendering with the SMTP exchange was no faster: the work is CPU under the
-        interpreter lock, and the SMTP waits are short next to it on a local mail server.)"""
+        """One message at a time: re-check, render, send, mark sent. The server's answer to a
+        message's data is read after the next message is re-checked and rendered, so that the
+        mail server takes in one message while this process prepares the next; a message is
+        marked sent before the next one is handed over, so a crash leaves at most one message
+        sent but not marked (see outbox.py for the guarantees)."""
         self.take_over_stale()
         gc.freeze()  # what is alive now lives through the run: keep the collector off it
         try:
@@ -157,11 +160,14 @@ class Deliverer:
                     except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
                         self.crashed(row, exc)
                         ready = None
+                    self.settle()
                     if ready is not None:
                         self.deliver(ready)
                     if self.progress:
                         self.progress(1)
+                self.settle()
         finally:
+            self.settle()
             self.transport.close()
         return self.result
 
@@ -312,8 +318,22 @@ class Deliverer:
         return {}
 
     def deliver(self, ready: Ready) -> None:
+        """Hand the message to the server; `settle` reads the answer and records it."""
         try:
-            refused = self.transport.send(ready.outgoing)
+            self.pending = (ready, self.transport.start(ready.outgoing))
+        except TransportError as exc:
+            self.failed(ready.row, exc)
+        except Exception as exc:  # noqa: BLE001 - a bug in a transport must not stop the run
+            self.crashed(ready.row, exc)
+
+    def settle(self) -> None:
+        """The server's answer to the message handed over last: marked sent, or failed."""
+        if self.pending is None:
+            return
+        ready, answer = self.pending
+        self.pending = None
+        try:
+            refused = answer()
         except TransportError as exc:
             self.failed(ready.row, exc)
             return

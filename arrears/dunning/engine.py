@@ -21,7 +21,7 @@ from arrears.dunning.models import Run
 from arrears.dunning.outbox import enqueue
 from arrears.dunning.snapshot import Snapshot, load
 from arrears.dunning.turns import in_memory
-from arrears.ledger.models import Client, Organisation
+from arrears.ledger.models import OPEN_STATUSES, Client, Invoice, Organisation
 
 
 @dataclass
@@ -110,22 +110,37 @@ def run_day(
             run = Run.objects.create(organisation=org, on=on, daily=daily)
     except IntegrityError:
         return None
-    result, snap = make_plan(org, on, want=APPLY_WANTS)
-    clients_tz = {pk: (c.timezone, policy_for(snap, pk)) for pk, c in snap.clients.items()}
-    others = {a.client_pk for a in result.actions} - clients_tz.keys()
-    for pk, tz in Client.objects.for_org(org).filter(pk__in=others).values_list("pk", "timezone"):
-        clients_tz[pk] = (tz, snap.policies["default"])
-    queued = enqueue(org, result, clients_tz)
-    deliverer = Deliverer(
-        org, on, now=now, honour_window=honour_window, policies=snap.policies, progress=progress
-    )
-    ready = deliverer.count_ready()
-    if on_ready is not None:
-        on_ready(ready)
-    helpers = start_helpers(org, on, honour_window, workers - 1) if ready >= HELPERS_FROM else []
+    # On a big ledger's first run of the day the helpers start while this one plans (their own
+    # start takes as long as planning a few thousand actions); they wait for the word to go.
+    early = []
+    if workers > 1 and first_big_run(org, on, run):
+        early = start_helpers(org, on, honour_window, workers - 1, wait=True)
+    try:
+        result, snap = make_plan(org, on, want=APPLY_WANTS)
+        clients_tz = {pk: (c.timezone, policy_for(snap, pk)) for pk, c in snap.clients.items()}
+        others = {a.client_pk for a in result.actions} - clients_tz.keys()
+        for pk, tz in (
+            Client.objects.for_org(org).filter(pk__in=others).values_list("pk", "timezone")
+        ):
+            clients_tz[pk] = (tz, snap.policies["default"])
+        queued = enqueue(org, result, clients_tz)
+        deliverer = Deliverer(
+            org, on, now=now, honour_window=honour_window, policies=snap.policies, progress=progress
+        )
+        ready = deliverer.count_ready()
+        if on_ready is not None:
+            on_ready(ready)
+    except BaseException:
+        release(early, go=False)
+        raise
+    go = ready >= HELPERS_FROM
+    release(early, go=go)
+    helpers = (early or start_helpers(org, on, honour_window, workers - 1)) if go else []
     delivery = deliverer.run()
     for helper in helpers:
         merge(delivery, finish_helper(helper))
+    for helper in early if not go else ():
+        helper.communicate()  # they left at once
     for job in extensions.day_jobs.values():
         job(org, on, result)
     for runner in extensions.runners.values():
@@ -147,20 +162,48 @@ APPLY_WANTS = frozenset({planner.DUE, planner.NEEDS_APPROVAL})
 HELPERS_FROM = 200  # below this many ready messages, extra processes cost more than they save
 
 
+def first_big_run(org: Organisation, on: date, run: Run) -> bool:
+    """No run before this one today, and at least HELPERS_FROM open invoices."""
+    if Run.objects.filter(organisation=org, on=on).exclude(pk=run.pk).exists():
+        return False
+    open_ = Invoice.objects.for_org(org).filter(status__in=OPEN_STATUSES)
+    return open_.values("pk")[:HELPERS_FROM].count() == HELPERS_FROM
+
+
 def start_helpers(
-    org: Organisation, on: date, honour_window: bool, n: int
+    org: Organisation, on: date, honour_window: bool, n: int, *, wait: bool = False
 ) -> list[subprocess.Popen]:
     """`arrears deliver` processes that claim and send from the same outbox: the claims keep
-    them apart, and each uses its own core and its own connection to the mail server."""
+    them apart, and each uses its own core and its own connection to the mail server. With
+    `wait`, each starts up and then waits for `release` before it touches the outbox."""
     if n <= 0 or in_memory() or "memory" in str(connection.settings_dict["TEST"].get("NAME") or ""):
         return []
     args = [sys.executable, "-m", "arrears", "--org", org.slug, "deliver", "--json"]
     if not honour_window:
         args += ["--date", on.isoformat()]
+    if wait:
+        args.append("--after-go")
     return [
-        subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE if wait else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(n)
     ]
+
+
+def release(helpers: list[subprocess.Popen], *, go: bool) -> None:
+    """Tell waiting helpers to deliver, or to leave without touching the outbox."""
+    for proc in helpers:
+        try:
+            proc.stdin.write("go\n" if go else "stop\n")
+            proc.stdin.close()
+        except OSError:  # it died starting: finish_helper reports it
+            pass
+        proc.stdin = None  # communicate() would flush it
 
 
 def finish_helper(proc: subprocess.Popen) -> Delivery:

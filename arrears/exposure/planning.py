@@ -44,18 +44,21 @@ def plan(org: Organisation, on: date, snap) -> list[Action]:
     thresholds = {c: a for c, a in Threshold.objects.for_org(org).values_list("currency", "amount")}
     late = _late_invoices(org, snap, on)
     rows = _exposures(org, on, thresholds, late)
-    clients = {
-        ext: (pk, sales, lead)
-        for pk, ext, sales, lead in Client.objects.for_org(org).values_list(
-            "pk", "external_id", "sales_owner_email", "delivery_lead_email"
-        )
-    }
     people = snap.people
     actions: list[Action] = []
     alerts = [(row, escalation.stand_down(row, late.get(row.client_id, ()))) for row in rows]
     alerts = [
         (row, rec) for row, rec in alerts if rec or escalation.over_threshold(row, thresholds)
     ]
+    waits = ApprovalWait.objects.for_org(org).filter(since__lt=on)
+    if not alerts and not waits.exists():
+        return []  # the usual day: no client over a line, no approval kept waiting
+    clients = {
+        ext: (pk, sales, lead)
+        for pk, ext, sales, lead in Client.objects.for_org(org).values_list(
+            "pk", "external_id", "sales_owner_email", "delivery_lead_email"
+        )
+    }
     anchors = _episodes(org, on, {clients[row.client_id][0] for row, _ in alerts})
     for row, rec in alerts:
         pk, sales, lead = clients[row.client_id]
@@ -143,12 +146,20 @@ def _exposures(org, on, thresholds, late) -> tuple[Exposure, ...]:
     """The exposure rows that could raise an alert: every client's when the organisation has a
     threshold, else only those of clients with a credit limit or an invoice past its contract's
     stop-work threshold (on a big ledger, most clients have neither)."""
-    terms_ = terms(org, on)
+    keep = None
     if not thresholds:
-        keep = {t.client_id for t in terms_ if t.credit_limit is not None} | late.keys()
+        limited = (
+            Contract.objects.for_org(org)
+            .filter(credit_limit__isnull=False, start_date__lte=on)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+            .values_list("client__external_id", flat=True)
+        )
+        keep = set(limited) | late.keys()
+        if not keep:
+            return ()
+    terms_ = terms(org, on)
+    if keep is not None:
         terms_ = [t for t in terms_ if t.client_id in keep]
-    else:
-        keep = None
     return expose(terms_, _owed(org, on, keep), work(org, on), on)
 
 

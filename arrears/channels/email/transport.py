@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import smtplib
 import socket
 import uuid
+from collections.abc import Callable
 from email.header import Header
 from email.utils import formataddr, formatdate, getaddresses
 from functools import lru_cache
@@ -23,6 +25,7 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from arrears.channels.base import Outgoing, Transport, TransportError
 
 CRLF = "\r\n"  # SMTP wants CRLF line ends; the bytes are sent as they are
+DOT = re.compile(rb"(?m)^\.")  # a line starting with a dot gets a second one (RFC 5321 4.5.2)
 
 
 class EmailTransport(Transport):
@@ -42,19 +45,64 @@ class EmailTransport(Transport):
         return self.backend
 
     def send(self, message: Outgoing) -> tuple[str, ...]:
+        return self.start(message)()
+
+    def start(self, message: Outgoing) -> Callable[[], tuple[str, ...]]:
+        """Hand the message to the server and return what waits for its answer: with SMTP, the
+        server's reply to the end of the data is read only when that is called, so the caller
+        can prepare its next message meanwhile. Either step may raise TransportError."""
         backend = self._backend()
         try:
             if isinstance(backend, SMTPBackend) and backend.connection is not None:
-                recipients = [*message.to, *message.cc]
-                refused = backend.connection.sendmail(
-                    _address(message.from_email), recipients, mime(message)
-                )
-                return tuple(f"{a} ({c} {_text(r)})" for a, (c, r) in sorted(refused.items()))
+                return self._start_smtp(backend.connection, message)
             backend.send_messages([django_message(message)])
-            return ()
         except Exception as exc:  # noqa: BLE001 - classified below
             self.close()  # a broken connection is not reused
             raise classify(exc) from exc
+        return _accepted
+
+    def _start_smtp(self, smtp: smtplib.SMTP, message: Outgoing) -> Callable[[], tuple[str, ...]]:
+        """smtplib's sendmail up to the end of the data (same commands, same errors), without
+        waiting for the last reply."""
+        data = mime(message)
+        smtp.ehlo_or_helo_if_needed()
+        options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+        code, reply = smtp.mail(_address(message.from_email), options)
+        if code != 250:
+            _reset(smtp, code)
+            raise smtplib.SMTPSenderRefused(code, reply, message.from_email)
+        recipients = [*message.to, *message.cc]
+        refused = {}
+        for each in recipients:
+            code, reply = smtp.rcpt(each)
+            if code not in (250, 251):
+                refused[each] = (code, reply)
+            if code == 421:
+                smtp.close()
+                raise smtplib.SMTPRecipientsRefused(refused)
+        if len(refused) == len(recipients):
+            _reset(smtp, 0)
+            raise smtplib.SMTPRecipientsRefused(refused)
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            _reset(smtp, code)
+            raise smtplib.SMTPDataError(code, reply)
+        data = DOT.sub(b"..", data)
+        smtp.send(data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"))
+
+        def finish() -> tuple[str, ...]:
+            try:
+                code, reply = smtp.getreply()
+                if code != 250:
+                    _reset(smtp, code)
+                    raise smtplib.SMTPDataError(code, reply)
+            except Exception as exc:  # noqa: BLE001 - classified below
+                self.close()
+                raise classify(exc) from exc
+            return tuple(f"{a} ({c} {_text(r)})" for a, (c, r) in sorted(refused.items()))
+
+        return finish
 
     def close(self) -> None:
         if self.backend is not None:
@@ -63,6 +111,22 @@ class EmailTransport(Transport):
             except Exception:  # noqa: BLE001 - closing a dead connection may fail; nothing to do
                 pass
             self.backend = None
+
+
+def _reset(smtp: smtplib.SMTP, code: int) -> None:
+    """After a refusal: a server that said 421 is closing; otherwise the transaction is reset
+    for the next message (a server gone meanwhile is found by the next command)."""
+    if code == 421:
+        smtp.close()
+        return
+    try:
+        smtp.rset()
+    except smtplib.SMTPServerDisconnected:
+        pass
+
+
+def _accepted() -> tuple[str, ...]:
+    return ()
 
 
 def _text(reply: bytes | str) -> str:
