@@ -130,8 +130,17 @@ def test_a_german_client_reads_the_figures_in_german(ledger, smtp, tmp_path):
     [m] = [m for m in smtp.messages if m.subject.startswith("Förmliche Mahnung")]
     assert "Verzugskosten, Stand 22. April 2026:" in m.text
     assert (
-        "- RE-7: Verzugszinsen 29,54\xa0€ (10.27% p. a. ab 2. April 2026); Verzugspauschale 40,00\xa0€"
-        in m.text
+        "- RE-7: Verzugszinsen 29,54\xa0€ (10,27\xa0% p. a. ab 2. April 2026); "
+        "Verzugspauschale 40,00\xa0€" in m.text
+    )
+    # the legal basis in German too, the law's own name and citations as they are
+    text = m.text.replace("\r\n", "\n")
+    basis = " ".join(text.split("Rechtsgrundlage: ")[1].split("\n\n")[0].split())
+    assert basis == (
+        "BGB (Buergerliches Gesetzbuch) (s.288(2) BGB): Basiszinssatz (§ 247 BGB) + 9 "
+        "Prozentpunkte, jeweils der Referenzzinssatz des Halbjahres (1. Januar / 1. Juli); "
+        "ohne Zinseszins; Verzugspauschale s.288(5) BGB; BGH VII ZR 115/18 (one per late "
+        "payment)."
     )
 
 

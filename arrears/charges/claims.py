@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from arrears.core.basis import FeeInstead, words
 from arrears.core.interest import (
     DAY_COUNTS,
     Claim,
@@ -122,11 +123,15 @@ def claim_for(invoice, until: date) -> Claim | None:
     fee = grounds.fee_only
     if fee is None or not claim.periods:
         return claim
+    parts = (
+        *claim.grounds,
+        FeeInstead(grounds.contract_id, Money(fee.fixed_fee, debt.principal.currency)),
+    )
     return replace(
         claim,
         compensation=fee.fixed_fee,
         contractual=True,  # the fixed sum is the contract's late fee
         total_claim=claim.total_claim - claim.compensation + fee.fixed_fee,
-        basis=f"{claim.basis}; instead of the fixed compensation, the late fee of contract "
-        f"{grounds.contract_id}: {Money(fee.fixed_fee, debt.principal.currency)}",
+        basis=words(parts),
+        grounds=parts,
     )

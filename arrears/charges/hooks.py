@@ -22,6 +22,7 @@ from babel.dates import format_date
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
+from arrears.core.basis import words
 from arrears.core.money import format_money
 from arrears.env import ConfigError, env_str
 
@@ -99,9 +100,7 @@ def quote(org, action, invoices, on: date) -> dict:
             {
                 "number": invoice.number,
                 "interest": format_money(claim.interest_total, claim.currency, lang),
-                "rates": " / ".join(
-                    f"{_pct(r)} %" if lang == "fr" else f"{_pct(r)}%" for r in rates
-                ),
+                "rates": " / ".join(_pct(r, lang) for r in rates),
                 "start": format_date(claim.start, format="long", locale=lang),
                 "fixed": format_money(claim.compensation, claim.currency, lang)
                 if claim.compensation
@@ -109,19 +108,22 @@ def quote(org, action, invoices, on: date) -> dict:
                 "contractual": claim.contractual,
             }
         )
-        if claim.basis not in bases:
-            bases.append(claim.basis)
+        basis = words(claim.grounds, lang) if claim.grounds else claim.basis
+        if basis not in bases:
+            bases.append(basis)
     if not lines:
         return {}
     return {
         "late_charges": lines,
         "charges_date": format_date(on, format="long", locale=lang),
-        "charges_basis": "; ".join(bases),
+        "charges_basis": (" ; " if lang == "fr" else "; ").join(bases),
     }
 
 
-def _pct(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01")) if value.as_tuple().exponent > -2 else value)
+def _pct(value: Decimal, lang: str = "en") -> str:
+    """A yearly rate with at least two decimals, as written in `lang`: `10.27%`, `10,27 %`."""
+    shown = str(value.quantize(Decimal("0.01")) if value.as_tuple().exponent > -2 else value)
+    return f"{shown}%" if lang == "en" else f"{shown.replace('.', ',')}\u00a0%"
 
 
 def _at_step(action, steps: dict[int, str] | None = None) -> dict[int, str]:

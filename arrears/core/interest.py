@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from arrears.core.basis import Contractual, Converted, NotConverted, Part, words
 from arrears.core.fx import NoRate, Rates
 from arrears.core.latepayment import HELD, RateHistory, Rule
 from arrears.core.money import Money, round_money
@@ -42,18 +43,12 @@ class Clause:
     grace_days: int = 0
     cap_pct: Decimal | None = None
 
+    def grounds(self, currency: str) -> Contractual:
+        fee = Money(self.fixed_fee, currency) if self.fixed_fee else None
+        return Contractual(self.annual_pct, fee, self.grace_days, self.cap_pct)
+
     def basis(self, currency: str) -> str:
-        parts = []
-        if self.annual_pct is not None:
-            parts.append(f"interest at {_plain(self.annual_pct)}% a year")
-        if self.fixed_fee:
-            parts.append(f"a late fee of {Money(self.fixed_fee, currency)}")
-        words = "Contract: " + (" and ".join(parts) or "late-payment clause")
-        if self.grace_days:
-            words += f", from {self.grace_days} days after the due date"
-        if self.cap_pct is not None:
-            words += f"; interest capped at {_plain(self.cap_pct)}% of the principal"
-        return words
+        return words((self.grounds(currency),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +90,10 @@ class Claim:
     interest_total: Decimal
     compensation: Decimal
     total_claim: Decimal  # outstanding + interest_total + compensation
-    basis: str
+    basis: str  # the grounds in English words
     day_count: str
     contractual: bool  # compensation is then the contract's late fee
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    grounds: tuple[Part, ...] = ()  # the grounds as data: core.basis.words(grounds, lang)
 
 
 def _year_days(day: date, day_count: str) -> int:
@@ -229,7 +221,7 @@ def _paid_by(debt: Debt, day: date) -> Decimal:
     return sum((a for d, a in debt.payments if d <= day), Decimal(0))
 
 
-def _claim(debt, start, until, periods, total, compensation, basis, day_count, contractual):
+def _claim(debt, start, until, periods, total, compensation, grounds, day_count, contractual):
     currency = debt.principal.currency
     outstanding = max(debt.principal.amount - _paid_by(debt, until), Decimal(0))
     return Claim(
@@ -242,9 +234,10 @@ def _claim(debt, start, until, periods, total, compensation, basis, day_count, c
         interest_total=total,
         compensation=compensation,
         total_claim=outstanding + total + compensation,
-        basis=basis,
+        basis=words(grounds),
         day_count=day_count,
         contractual=contractual,
+        grounds=grounds,
     )
 
 
@@ -276,7 +269,8 @@ def contractual_claim(
     fee = Decimal(0)
     if clause.fixed_fee and _late_at(debt, start, until):
         fee = round_money(clause.fixed_fee, currency)
-    return _claim(debt, start, until, periods, total, fee, clause.basis(currency), day_count, True)
+    grounds = (clause.grounds(currency),)
+    return _claim(debt, start, until, periods, total, fee, grounds, day_count, True)
 
 
 def statutory_claim(
@@ -313,7 +307,7 @@ def statutory_claim(
         day_count=day_count,
         cap=None,
     )
-    basis = rule.basis()
+    grounds: tuple[Part, ...] = (rule.grounds(),)
     compensation = Decimal(0)
     if rule.compensation and _late_at(debt, start, until):
         fixed = Money(rule.compensation.for_debt(debt.principal.amount), rule.compensation.currency)
@@ -323,9 +317,9 @@ def statutory_claim(
             try:
                 converted = fx.convert(fixed, currency, start)
                 compensation = converted.money.amount
-                basis += f" ({fixed} {converted.statement()})"
+                grounds += (Converted(fixed, currency, converted.rate, converted.rate_date),)
             except NoRate:
-                basis += f" ({fixed}: no exchange rate to {currency}, not included)"
+                grounds += (NotConverted(fixed, currency),)
         else:
-            basis += f" ({fixed}: no exchange rate to {currency}, not included)"
-    return _claim(debt, start, until, periods, total, compensation, basis, day_count, False)
+            grounds += (NotConverted(fixed, currency),)
+    return _claim(debt, start, until, periods, total, compensation, grounds, day_count, False)

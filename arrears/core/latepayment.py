@@ -22,11 +22,12 @@ from importlib import resources
 
 import yaml
 
+from arrears.core.basis import HALF_YEARLY, HELD, Statute, words
 from arrears.core.parsing import Invalid, parse_date, parse_decimal
 from arrears.core.problems import Problem, Problems
 
-HELD = "held"  # one rate for the whole debt (UK)
-HALF_YEARLY = "half-yearly"  # each half-year at its own reference rate (EU and the others)
+# HELD: one rate for the whole debt (UK); HALF_YEARLY: each half-year at its own reference rate
+# (EU and the others); defined in core.basis, which says them in words
 
 # Member states without a rule of their own in the data fall back to the Directive's minimum.
 EU_MEMBERS = frozenset(
@@ -86,26 +87,21 @@ class Rule:
     citation: str
     compensation: Compensation | None
 
-    def basis(self) -> str:
-        """The legal basis in words, for the claim and the letters."""
-        how = {
-            HELD: "the reference rate in force on the 31 December or 30 June before interest"
-            " started, held for the debt",
-            HALF_YEARLY: "the reference rate of each half-year (1 January / 1 July)",
-        }[self.fixing]
-        cited = f" ({self.citation})" if self.citation else ""
-        words = (
-            f"{self.law}{cited}: {_series_name(self.series)} + {_plain(self.points)} points, {how}"
+    def grounds(self) -> Statute:
+        """The legal basis as data (core.basis says it in words, in the client's language)."""
+        return Statute(
+            self.law,
+            self.citation,
+            self.series,
+            self.points,
+            self.fixing,
+            self.compound_yearly,
+            None if self.compensation is None else self.compensation.citation,
         )
-        if self.compound_yearly:
-            words += "; each full year's interest is added to the principal"
-        else:
-            words += "; simple interest"
-        if self.compensation:
-            words += "; fixed compensation" + (
-                f" {self.compensation.citation}" if self.compensation.citation else ""
-            )
-        return words
+
+    def basis(self) -> str:
+        """The legal basis in English words, for the claim and the CLI."""
+        return words((self.grounds(),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,21 +137,6 @@ class RateHistory:
         if not at:
             raise LookupError(f"no {series} reference rate in force on {on.isoformat()}")
         return rows[at - 1]
-
-
-_NAMES = {
-    "BOE_BANK_RATE": "Bank of England base rate",
-    "ECB_MRO": "ECB main refinancing rate",
-    "DE_BASISZINSSATZ": "Basiszinssatz (s.247 BGB)",
-}
-
-
-def _series_name(series: str) -> str:
-    return _NAMES.get(series, series)
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def _money(value) -> Decimal:
