@@ -156,16 +156,21 @@ def test_totals_in_the_base_currency_use_the_stated_rates(org, tmp_path):
     build_demo(org, seed=1, today=TODAY)
     cli = Cli(org)
     rows = json.loads(cli("exposure", "--format", "json").stdout)
-    assert [r["currency"] for r in rows if r.get("total")] == ["EUR", "GBP", "USD"]  # no rates
-    rates = tmp_path / "eurofxref.csv"
-    rates.write_text("Date,USD,GBP,\n2026-11-20,1.0800,0.87000,\n")
+    assert [r["currency"] for r in rows if r.get("total")] == ["EUR", "GBP", "USD", "GBP"]
+    # the demo's own rates, the last weekday before today: 1 EUR = 0.8547 GBP = 1.0855 USD
+    assert rows[-1]["rates"] == [
+        "at 1 EUR = 0.8547 GBP (2026-11-20)",
+        "at 1 USD = 0.787379 GBP (2026-11-20)",  # 0.8547 / 1.0855, to 6 significant digits
+    ]
+    rates = tmp_path / "eurofxref.csv"  # the ECB's file for today replaces them
+    rates.write_text("Date,USD,GBP,\n2026-11-23,1.0800,0.87000,\n")
     cli("fx", "import", str(rates))
     rows = json.loads(cli("exposure", "--format", "json").stdout)
     base = rows[-1]
     assert (base["client_id"], base["currency"], base["total"]) == (None, "GBP", "base")
     assert base["rates"] == [
-        "at 1 EUR = 0.87 GBP (2026-11-20)",
-        "at 1 USD = 0.805556 GBP (2026-11-20)",  # 0.87 / 1.08, to 6 significant digits
+        "at 1 EUR = 0.87 GBP (2026-11-23)",
+        "at 1 USD = 0.805556 GBP (2026-11-23)",  # 0.87 / 1.08, to 6 significant digits
     ]
     stated = {"EUR": Decimal("0.87"), "GBP": Decimal(1), "USD": Decimal("0.805556")}
     for f in ("overdue", "current", "unbilled_wip", "uncovered_cost", "daily_burn"):
@@ -178,4 +183,4 @@ def test_totals_in_the_base_currency_use_the_stated_rates(org, tmp_path):
             Decimal(0),
         )
         assert Decimal(base[f]) == expected, f
-    assert "Base-currency total at 1 EUR = 0.87 GBP (2026-11-20)" in cli("exposure").stdout
+    assert "Base-currency total at 1 EUR = 0.87 GBP (2026-11-23)" in cli("exposure").stdout

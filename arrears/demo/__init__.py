@@ -170,6 +170,7 @@ def build_demo(
         tick("invoice lines")
         summary["disputes"], summary["promises"] = story.pauses(organisation, today)
         summary["documents"] = _documents(organisation)
+        summary["fx rates"] = _rates(organisation, today)
         tick("disputes, promises, documents")
     return summary
 
@@ -190,6 +191,37 @@ def _lines(organisation: Organisation, story: Story) -> None:
                 )
             )
     InvoiceLine.objects.bulk_create(lines, batch_size=2000)
+
+
+def _rates(organisation: Organisation, today: date) -> int:
+    """Exchange rates as the ECB states them (per 1 EUR), on the first weekday of each month
+    the demo covers and on the last weekday before today, at the demo's own fixed rates: the
+    exposure report then has its base-currency total, and charges convert fixed sums. A user's
+    own `arrears fx import` of the ECB file replaces them day by day."""
+    from arrears.charges.models import FxRate
+
+    days = {_weekday_on_or_after(_months_back(today, n)) for n in range(26)}
+    last = today - timedelta(days=1)
+    while last.weekday() >= 5:
+        last -= timedelta(days=1)
+    days.add(last)
+    per_eur = {c: (FX[c] / FX["EUR"]).quantize(Decimal("0.0001")) for c in ("GBP", "USD")}
+    rows = FxRate.objects.bulk_create(
+        [
+            FxRate(
+                organisation=organisation,
+                base="EUR",
+                quote=currency,
+                on=day,
+                rate=rate,
+                source="demo: fixed illustrative rates, not the ECB's",
+            )
+            for day in sorted(days)
+            if day <= today
+            for currency, rate in per_eur.items()
+        ]
+    )
+    return len(rows)
 
 
 def _documents(organisation: Organisation) -> int:
