@@ -94,6 +94,7 @@ def smtp(settings):
     from .smtp import smtp_server
 
     with smtp_server() as (sink, port):
+        sink.port = port
         settings.MAILERS = {
             "default": {
                 "BACKEND": "django.core.mail.backends.smtp.EmailBackend",

@@ -46,8 +46,15 @@ class Sink:
     refuse: dict[str, str] = field(default_factory=dict)
     fail_data: str | None = None
     fail_data_for: dict[str, str] = field(default_factory=dict)
+    pipelining: bool = False  # offer PIPELINING (RFC 2920) in the EHLO reply
     delay: float = 0.0  # seconds to wait before answering DATA
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -89,3 +96,52 @@ def smtp_server():
         yield sink, port
     finally:
         controller.stop()
+
+
+class Relay:
+    """A TCP relay in front of a server that counts the client's turns: how many times the
+    client spoke after the server had (a client that pipelines its envelope takes two turns
+    per message, one that waits for each reply takes one per command)."""
+
+    def __init__(self, port: int):
+        self.target = port
+        self.turns = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.last = "server"
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(
+                target=self._pipe, args=(client, server, "client"), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pipe, args=(server, client, "server"), daemon=True
+            ).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, side: str) -> None:
+        try:
+            while data := src.recv(65536):
+                with self.lock:
+                    if side == "client" and self.last == "server":
+                        self.turns += 1
+                    self.last = side
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.listener.close()

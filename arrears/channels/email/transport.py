@@ -63,31 +63,17 @@ class EmailTransport(Transport):
 
     def _start_smtp(self, smtp: smtplib.SMTP, message: Outgoing) -> Callable[[], tuple[str, ...]]:
         """smtplib's sendmail up to the end of the data (same commands, same errors), without
-        waiting for the last reply."""
+        waiting for the last reply. With a server that offers PIPELINING (RFC 2920), MAIL, the
+        RCPTs and DATA go in one write and their replies are read together: one round trip
+        for the envelope instead of one per command."""
         data = mime(message)
         smtp.ehlo_or_helo_if_needed()
         options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
-        code, reply = smtp.mail(_address(message.from_email), options)
-        if code != 250:
-            _reset(smtp, code)
-            raise smtplib.SMTPSenderRefused(code, reply, message.from_email)
-        recipients = [*message.to, *message.cc]
-        refused = {}
-        for each in recipients:
-            code, reply = smtp.rcpt(each)
-            if code not in (250, 251):
-                refused[each] = (code, reply)
-            if code == 421:
-                smtp.close()
-                raise smtplib.SMTPRecipientsRefused(refused)
-        if len(refused) == len(recipients):
-            _reset(smtp, 0)
-            raise smtplib.SMTPRecipientsRefused(refused)
-        smtp.putcmd("data")
-        code, reply = smtp.getreply()
-        if code != 354:
-            _reset(smtp, code)
-            raise smtplib.SMTPDataError(code, reply)
+        sender, recipients = _address(message.from_email), [*message.to, *message.cc]
+        if smtp.does_esmtp and smtp.has_extn("pipelining"):
+            refused = _envelope_pipelined(smtp, sender, options, recipients)
+        else:
+            refused = _envelope(smtp, sender, options, recipients)
         data = DOT.sub(b"..", data)
         smtp.send(data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"))
 
@@ -111,6 +97,64 @@ class EmailTransport(Transport):
             except Exception:  # noqa: BLE001 - closing a dead connection may fail; nothing to do
                 pass
             self.backend = None
+
+
+def _envelope(smtp: smtplib.SMTP, sender: str, options, recipients) -> dict:
+    """MAIL, each RCPT, DATA, one at a time, as smtplib's sendmail. Returns the recipients
+    the server refused while it took others."""
+    code, reply = smtp.mail(sender, options)
+    if code != 250:
+        _reset(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused = {}
+    for each in recipients:
+        code, reply = smtp.rcpt(each)
+        if code not in (250, 251):
+            refused[each] = (code, reply)
+        if code == 421:
+            smtp.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(recipients):
+        _reset(smtp, 0)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        _reset(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+    return refused
+
+
+def _envelope_pipelined(smtp: smtplib.SMTP, sender: str, options, recipients) -> dict:
+    """MAIL, the RCPTs and DATA in one write, then their replies in order (RFC 2920: every
+    reply is checked; a DATA accepted after all else failed gets an empty message)."""
+    extra = "".join(f" {o}" for o in options)
+    lines = [
+        f"MAIL FROM:{smtplib.quoteaddr(sender)}{extra}",
+        *(f"RCPT TO:{smtplib.quoteaddr(r)}" for r in recipients),
+        "DATA",
+    ]
+    smtp.send("".join(line + CRLF for line in lines))
+    mail = smtp.getreply()
+    rcpts = [smtp.getreply() for _ in recipients]
+    data = smtp.getreply()
+    refused = {
+        r: reply for r, reply in zip(recipients, rcpts, strict=True) if reply[0] not in (250, 251)
+    }
+    if mail[0] != 250:
+        problem: smtplib.SMTPException = smtplib.SMTPSenderRefused(*mail, sender)
+    elif len(refused) == len(recipients):
+        problem = smtplib.SMTPRecipientsRefused(refused)
+    elif data[0] != 354:
+        problem = smtplib.SMTPDataError(*data)
+    else:
+        return refused
+    if data[0] == 354:  # the server took DATA anyway: end the transaction with nothing in it
+        smtp.send("." + CRLF)
+        smtp.getreply()
+    closing = any(code == 421 for code, _ in (mail, *rcpts, data))
+    _reset(smtp, 421 if closing else 0)
+    raise problem
 
 
 def _reset(smtp: smtplib.SMTP, code: int) -> None:
