@@ -7,7 +7,6 @@ import json
 import sys
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from arrears.core.money import round_money
@@ -177,6 +176,8 @@ def apply(ctx, on, workers):
     anything failed.
     """
     org = organisation(ctx)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from arrears.dunning.engine import run_day
 
     day = on or _today(org)

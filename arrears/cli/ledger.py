@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .common import DATE, err, fail, organisation, out
@@ -49,6 +48,14 @@ def import_(ctx, kind, file, update, dry_run, override):
         fail("--override takes a reason and applies to time-entries only")
     open_binary = None
     if file.exists() and file.stat().st_size > BIG_FILE and sys.stderr.isatty():
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         progress = Progress(
             TextColumn(f"importing {file.name}"),
             BarColumn(),

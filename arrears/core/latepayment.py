@@ -20,8 +20,6 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
-import yaml
-
 from arrears.core.basis import HALF_YEARLY, HELD, Statute, words
 from arrears.core.parsing import Invalid, parse_date, parse_decimal
 from arrears.core.problems import Problem, Problems
@@ -179,6 +177,8 @@ _POINTS = re.compile(r"\+\s*([0-9]+(?:\.[0-9]+)?)")
 def parse_rules(text: str) -> dict[str, Rule]:
     """The jurisdictions whose statute gives a business creditor interest at a reference rate
     plus points (those whose interest block names a `series`)."""
+    import yaml  # here: most commands never read the rules
+
     data = yaml.safe_load(text)
     rules = {}
     for j in data["jurisdictions"]:

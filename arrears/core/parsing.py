@@ -12,7 +12,6 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-import pycountry
 from babel import Locale, UnknownLocaleError
 
 from arrears.core.money import minor_units
@@ -85,6 +84,8 @@ def parse_email(text: str) -> str:
 @lru_cache(maxsize=4096)
 def parse_country(text: str) -> str:
     """ISO 3166-1 alpha-2 (`DE`) or an ISO 3166-2 subdivision (`DE-BY`, `GB-ENG`, `US-NY`)."""
+    import pycountry  # here: its tables take a while to import, and few commands need them
+
     code = text.strip().upper()
     if "-" in code:
         country = code.split("-", 1)[0]
@@ -100,6 +101,8 @@ def parse_country(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _currencies() -> frozenset[str]:
+    import pycountry
+
     return frozenset(c.alpha_3 for c in pycountry.currencies)
 
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from django.db.models.signals import post_save
 
-from arrears.core.escalation import recipients as addresses
-from arrears.core.escalation import route_dispute
-from arrears.core.money import format_money
 from arrears.dunning.models import Dispute, DisputeReason, OutboxAction
-from arrears.dunning.snapshot import people_of
 
 
 def connect() -> None:
@@ -23,6 +19,12 @@ def opened(sender, instance: Dispute, created: bool, **kwargs) -> None:
 
 
 def queue(dispute: Dispute) -> OutboxAction:
+    # here, not at the top: this module is imported at start-up (connect), and these are not
+    from arrears.core.escalation import recipients as addresses
+    from arrears.core.escalation import route_dispute
+    from arrears.core.money import format_money
+    from arrears.dunning.snapshot import people_of
+
     invoice = dispute.invoice
     client = invoice.client
     engagement = invoice.contract.engagement if invoice.contract_id else None
