@@ -160,6 +160,8 @@ class Plan:
 def make_key(step: str, client_id: str, items: Sequence[tuple[str, str]] = ()) -> str:
     """`nudge-2/C001/INV-7+INV-9@nudge-1`: the top step, the client, and each invoice (with its
     own step where it differs). Long keys end in a hash instead of the invoice list."""
+    if not items:  # a client-level step
+        return f"{step}/{client_id}"
     if len(items) == 1:  # most keys: one invoice
         ((number, s),) = items
         parts = [number if s == step else f"{number}@{s}"]

@@ -60,8 +60,13 @@ class Policy:
     message_steps: tuple[Step, ...] = field(init=False, repr=False)
     lever_steps: tuple[Step, ...] = field(init=False, repr=False)
     other_steps: tuple[Step, ...] = field(init=False, repr=False)
+    ranks: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        ranks: dict[str, int] = {}
+        for i, s in enumerate(self.steps):
+            ranks.setdefault(s.id, i)
+        object.__setattr__(self, "ranks", ranks)
         object.__setattr__(self, "message_steps", tuple(s for s in self.steps if s.is_message))
         object.__setattr__(self, "lever_steps", tuple(s for s in self.steps if s.kind == "lever"))
         others = tuple(s for s in self.steps if s.kind in ("internal", "recommendation"))
@@ -75,10 +80,7 @@ class Policy:
 
     def rank(self, step_id: str) -> int:
         """Position on the ladder: a higher rank is a more advanced step."""
-        for i, s in enumerate(self.steps):
-            if s.id == step_id:
-                return i
-        return -1
+        return self.ranks.get(step_id, -1)
 
 
 class PolicyError(Exception):
