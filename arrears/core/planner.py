@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -79,13 +79,15 @@ class People:
 
 @dataclass
 class History:
-    """What was done before: invoice pk -> step -> date (performed, skipped or in flight);
+    """What was done before: invoice pk -> the steps done for it (performed, skipped or in
+    flight; any container of step ids: the snapshot shares one frozenset among the invoices
+    that have the same steps, a big ledger has millions of records and a handful of such sets);
     client pk -> client-level step -> date performed; invoice pk -> date of the last message the
     client was sent about it; approval decisions ('approved' or 'rejected') by action key for
     client-level steps, and by (invoice pk, step) for invoice-level ones (an approval of a
     message covers each invoice in it, whatever it is later grouped with)."""
 
-    done: dict[int, dict[str, date]] = field(default_factory=dict)
+    done: dict[int, Collection[str]] = field(default_factory=dict)
     client_done: dict[int, dict[str, date]] = field(default_factory=dict)
     last_message: dict[int, date] = field(default_factory=dict)
     approvals: dict[str, str] = field(default_factory=dict)
@@ -699,7 +701,7 @@ def forecast(
     day's due actions are taken as done; an action that waits or needs approval is listed on
     the first day it appears."""
     h = History(
-        {k: dict(v) for k, v in history.done.items()},
+        {k: set(v) for k, v in history.done.items()},
         {k: dict(v) for k, v in history.client_done.items()},
         dict(history.last_message),
         dict(history.approvals),
@@ -720,12 +722,12 @@ def forecast(
             out.append(a)
             for pk, steps in a.skips:
                 for sid in steps:
-                    h.done.setdefault(pk, {})[sid] = day
+                    h.done.setdefault(pk, set()).add(sid)
             for i in a.items:
                 if a.level == "client":
                     h.client_done.setdefault(a.client_pk, {})[a.step] = day
                 else:
-                    h.done.setdefault(i.invoice_pk, {})[i.step] = day
+                    h.done.setdefault(i.invoice_pk, set()).add(i.step)
                 if a.kind in ("email", "letter", "lever"):
                     h.last_message[i.invoice_pk] = day
         # a broken promise is marked once; the ladder then resumes

@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Case, CharField, Q, When
+from django.db.models.functions import Cast
 
 from arrears.core.planner import ClientState, Contact, History, InvoiceState, People, Plan, plan
 from arrears.core.policy import CLIENT_FACING, Policy
@@ -223,22 +225,50 @@ def _fetch(values_qs) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _stream(values_qs):
+    """The rows of a values_list query from the cursor, in batches, without the ORM's per-row
+    converters (plain text, integer and boolean columns only)."""
+    sql, params = values_qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(50_000):
+            yield from batch
+
+
 def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[int]) -> History:
     h = History()
     open_pks = {i.pk for i in invoices}
+    # An open invoice of a big ledger has a few records: millions of rows on a steady day. In
+    # invoice order, each invoice's steps become one frozenset shared with every invoice that
+    # has the same steps; the day of a message the client got is read as text (ISO dates
+    # compare as text; the driver would parse every one), the others not at all.
+    told = Q(state=StepState.PERFORMED, kind__in=sorted(CLIENT_FACING))
     records = (
         StepRecord.objects.for_org(org)
         .filter(invoice__status__in=OPEN_STATUSES)
-        .values_list("invoice_id", "step", "on", "kind", "state")
+        .annotate(told=Case(When(told, then=Cast("on", CharField())), output_field=CharField()))
+        .values_list("invoice_id", "step", "told")
+        .order_by("invoice_id")
     )
-    for inv, step, on, kind, state in records.iterator(chunk_size=50_000):
-        if inv not in open_pks:
-            continue
-        h.done.setdefault(inv, {})[step] = on
-        if state == StepState.PERFORMED and kind in CLIENT_FACING:
-            last = h.last_message.get(inv)
-            if last is None or on > last:
-                h.last_message[inv] = on
+    done, last_message, days = h.done, h.last_message, _Days()
+    shared: dict[frozenset, frozenset] = {}
+    current, steps, last = None, [], None
+    for inv, step, told_on in _stream(records):
+        if inv != current:
+            if current in open_pks:
+                key = frozenset(steps)
+                done[current] = shared.setdefault(key, key)
+                if last is not None:
+                    last_message[current] = days[last]
+            current, steps, last = inv, [], None
+        steps.append(step)
+        if told_on is not None and (last is None or told_on > last):
+            last = told_on
+    if current in open_pks:
+        key = frozenset(steps)
+        done[current] = shared.setdefault(key, key)
+        if last is not None:
+            last_message[current] = days[last]
     for client, step, on in (
         StepRecord.objects.for_org(org)
         .filter(invoice__isnull=True)
@@ -256,7 +286,7 @@ def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[in
         if level == "client":
             h.client_done.setdefault(client, {}).setdefault(step, on)
         else:
-            h.done.setdefault(inv, {}).setdefault(step, on)
+            h.done[inv] = frozenset((*h.done.get(inv, ()), step))
     for key, decision in Approval.objects.for_org(org).values_list("key", "decision"):
         h.approvals[key] = decision
     for inv, step, decision in ApprovalItem.objects.filter(approval__organisation=org).values_list(
