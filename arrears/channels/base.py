@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -51,6 +52,13 @@ class Transport:
         """Send, or raise TransportError. Returns the recipients the server refused while it
         accepted the message for the others ("addr (550 reason)"); empty when all took it."""
         raise NotImplementedError
+
+    def start(self, message: Outgoing) -> Callable[[], tuple[str, ...]]:
+        """Hand the message over and return what gives its outcome (what `send` returns, or
+        TransportError). A transport that can let the far side work while the caller prepares
+        its next message answers later; by default the message is sent here."""
+        refused = self.send(message)
+        return lambda: refused
 
     def close(self) -> None:
         """Release the connection (reopened by the next send)."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.db import connection
 from django.db.models import Case, CharField, Q, When
@@ -252,23 +254,15 @@ def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[in
     )
     done, last_message, days = h.done, h.last_message, _Days()
     shared: dict[frozenset, frozenset] = {}
-    current, steps, last = None, [], None
-    for inv, step, told_on in _stream(records):
-        if inv != current:
-            if current in open_pks:
-                key = frozenset(steps)
-                done[current] = shared.setdefault(key, key)
-                if last is not None:
-                    last_message[current] = days[last]
-            current, steps, last = inv, [], None
-        steps.append(step)
-        if told_on is not None and (last is None or told_on > last):
-            last = told_on
-    if current in open_pks:
-        key = frozenset(steps)
-        done[current] = shared.setdefault(key, key)
-        if last is not None:
-            last_message[current] = days[last]
+    for inv, group in groupby(_stream(records), key=itemgetter(0)):
+        if inv not in open_pks:
+            continue
+        rows = list(group)
+        steps = frozenset([row[1] for row in rows])
+        done[inv] = shared.setdefault(steps, steps)
+        told_on = [row[2] for row in rows if row[2] is not None]
+        if told_on:
+            last_message[inv] = days[max(told_on)]
     for client, step, on in (
         StepRecord.objects.for_org(org)
         .filter(invoice__isnull=True)
