@@ -16,7 +16,9 @@ from decimal import Decimal
 from arrears.core.money import Money, format_money
 
 LANGUAGES = ("en", "de", "fr")
-HELD = "held"  # core.latepayment's fixings, repeated here so that it can import this module
+# How a statute fixes its rate (core.latepayment's rules use these; defined here, where they
+# are also said in words): one rate for the whole debt (UK), or each half-year's own (the EU).
+HELD = "held"
 HALF_YEARLY = "half-yearly"
 
 
