@@ -275,7 +275,7 @@ class _Client:
         self.cal: BusinessCalendar = calendar_for(client.country)
         self.business = self.cal.is_business_day(on)
         self.ladders: dict = {}
-        self.recipients: dict[tuple, tuple] = {}
+        self.recipients: dict[int, tuple] = {}
 
     def item(self, inv: InvoiceState, step: str) -> Item:
         return Item(
@@ -648,7 +648,7 @@ class _Client:
         return tuple(out)
 
     def _recipients(self, step: Step) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        key = (step.kind, step.to, step.cc)
+        key = id(step)  # the policies' steps live through the planning
         found = self.recipients.get(key)
         if found is None:
             if step.kind in ("internal", "recommendation"):
