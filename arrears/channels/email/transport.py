@@ -57,9 +57,18 @@ class EmailTransport(Transport):
                 return self._start_smtp(backend.connection, message)
             backend.send_messages([django_message(message)])
         except Exception as exc:  # noqa: BLE001 - classified below
-            self.close()  # a broken connection is not reused
+            self._after(exc)
             raise classify(exc) from exc
         return _accepted
+
+    def _after(self, exc: Exception) -> None:
+        """A broken connection is not reused; one where the server refused this message (and
+        the transaction was reset) serves the next: a day with a few bad addresses costs no
+        reconnections."""
+        smtp = getattr(self.backend, "connection", None)
+        refused = (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException)
+        if not (isinstance(exc, refused) and smtp is not None and smtp.sock is not None):
+            self.close()
 
     def _start_smtp(self, smtp: smtplib.SMTP, message: Outgoing) -> Callable[[], tuple[str, ...]]:
         """smtplib's sendmail up to the end of the data (same commands, same errors), without
@@ -84,7 +93,7 @@ class EmailTransport(Transport):
                     _reset(smtp, code)
                     raise smtplib.SMTPDataError(code, reply)
             except Exception as exc:  # noqa: BLE001 - classified below
-                self.close()
+                self._after(exc)
                 raise classify(exc) from exc
             return tuple(f"{a} ({c} {_text(r)})" for a, (c, r) in sorted(refused.items()))
 
