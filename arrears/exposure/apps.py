@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -13,32 +15,19 @@ class ExposureConfig(AppConfig):
 
         # the modules that plan and deliver are imported when first used, not at start-up:
         # most commands never use them
-        add_planner("exposure", _plan)
-        add_day_job("exposure", _day)
-        add_runner("escalation", _deliver)  # runner.EMAIL and runner.CHAT
-        add_runner("escalation-chat", _nothing)  # `deliver` performs both kinds
+        add_planner("exposure", _lazy("planning.plan"))
+        add_day_job("exposure", _lazy("runner.day"))
+        add_runner("escalation", _lazy("runner.deliver"))  # runner.EMAIL and runner.CHAT
+        add_runner("escalation-chat", _lazy("runner.nothing"))  # `deliver` performs both kinds
         disputes.connect()
 
 
-def _plan(org, on, snap):
-    from .planning import plan
+def _lazy(name: str):
+    """The function `module.function` of this app, imported when first called."""
+    module, _, function = name.partition(".")
 
-    return plan(org, on, snap)
+    def call(*args):
+        return getattr(import_module(f"arrears.exposure.{module}"), function)(*args)
 
-
-def _day(org, on, plan):
-    from .runner import day
-
-    day(org, on, plan)
-
-
-def _deliver(org, on, now):
-    from .runner import deliver
-
-    return deliver(org, on, now)
-
-
-def _nothing(org, on, now):
-    from .runner import nothing
-
-    return nothing(org, on, now)
+    call.__name__ = function
+    return call
