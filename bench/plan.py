@@ -7,12 +7,15 @@ and a contract, then measures in this one run, each part in its own process:
 
   baseline  a plain `sqlite3` query fetching the open invoices' columns a planner needs, and a
             Python loop that picks each one's step by offset (bisect over the ladder's offsets);
+  floor     the baseline's query, then as many actions and items as arrears built (with their
+            keys), made in one tight loop with no decision at all: the least any planner that
+            returns arrears' plan can spend, to tell the cost of the output from that of the rules;
   arrears   `arrears.dunning.engine.make_plan` as `arrears apply` runs it: read the ledger
             (invoices, contracts, clients, contacts, disputes, promises, history, approvals, and
             what other apps add: plans, exposure), then plan: business days and
             holidays per country, catch-up, levers and notice, gates, approvals,
-            consolidation per client, recipients, keys. The due actions are built; the
-            others (waiting, blocked, needing approval) are counted. Printed too: the same
+            consolidation per client, recipients, keys. The due actions and those
+            needing an approval are built; the others (waiting, blocked) are counted. Printed too: the same
             with every status built, as `arrears plan` shows them.
 
 With `--history`, each open invoice also has the records of the message steps whose day has
@@ -188,13 +191,18 @@ def _insert(db, rows):
     )
 
 
+# the open invoices' columns a planner needs, as the baseline and the floor read them
+OPEN_INVOICES = (
+    "SELECT id, number, client_id, due_date, currency, total - paid - credited - written_off,"
+    " contract_id FROM ledger_invoice"
+    " WHERE organisation_id = 1 AND status IN ('open', 'partially_paid')"
+)
+
+
 def part_baseline(home: Path) -> dict:
     t = time.perf_counter()
     db = sqlite3.connect(home / "arrears.sqlite3")
-    rows = db.execute(
-        "SELECT id, number, client_id, due_date, currency, total - paid - credited - written_off, contract_id"
-        " FROM ledger_invoice WHERE organisation_id = 1 AND status IN ('open', 'partially_paid')"
-    ).fetchall()
+    rows = db.execute(OPEN_INVOICES).fetchall()
     picked = {}
     for row in rows:
         days = (ON - date.fromisoformat(row[3])).days
@@ -203,6 +211,58 @@ def part_baseline(home: Path) -> dict:
             picked[row[0]] = STEPS[i]
     elapsed = time.perf_counter() - t
     return {"seconds": elapsed, "open": len(rows), "actions": len(picked), "peak_mb": peak_mb()}
+
+
+def part_floor(home: Path, actions: int, items: int) -> dict:
+    """The least any planner returning arrears' plan can spend: the baseline's query, then as
+    many `Item`s and `Action`s (with their keys) as arrears built, made in one tight loop with
+    no decision at all: no pauses, calendars, levers, grouping per client or recipients."""
+    from decimal import Decimal
+
+    from arrears.core.planner import Action, Item, make_key
+
+    client_ids = [f"C{n:06d}" for n in range(actions)]  # a planner reads them with the clients
+    t = time.perf_counter()
+    db = sqlite3.connect(home / "arrears.sqlite3")
+    rows = db.execute(OPEN_INVOICES).fetchall()
+    new, days, out, made = tuple.__new__, {}, [], []
+    for n in range(items):
+        pk, number, client, due, currency, owed, _ = rows[n % len(rows)]
+        day = days.get(due) or days.setdefault(due, date.fromisoformat(due))
+        owed = Decimal(owed).scaleb(-4)
+        made.append(new(Item, (pk, number, "late-notice", owed, currency, day, (ON - day).days)))
+    per = max(1, items // max(1, actions))
+    for n in range(actions):
+        group = tuple(made[n * per : n * per + per])
+        client = client_ids[n]
+        key = make_key("late-notice", client, [(i[1], i[2]) for i in group])
+        out.append(
+            new(
+                Action,
+                (
+                    key,
+                    n,
+                    client,
+                    "late-notice",
+                    "email",
+                    "invoice",
+                    "due",
+                    ON,
+                    ("a@b.example",),
+                    (),
+                    group,
+                    "",
+                    "late-notice",
+                    "default",
+                    False,
+                    (),
+                    None,
+                    (),
+                ),
+            )
+        )
+    elapsed = time.perf_counter() - t
+    return {"seconds": elapsed, "open": len(rows), "actions": len(out), "peak_mb": peak_mb()}
 
 
 def part_arrears(home: Path) -> dict:
@@ -225,6 +285,8 @@ def part_arrears(home: Path) -> dict:
         "open": len(snap.invoices),
         "actions": sum(by_status.values()),
         "by_status": by_status,
+        "built": len(plan.actions),
+        "items": sum(len(a.items) for a in plan.actions),
     }
     del plan, snap
     t = time.perf_counter()
@@ -243,9 +305,9 @@ def part_arrears(home: Path) -> dict:
     }
 
 
-def run_child(part: str, home: Path) -> dict:
+def run_child(part: str, home: Path, *more: int) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", part, str(home)],
+        [sys.executable, __file__, "--child", part, str(home), *map(str, more)],
         check=True,
         capture_output=True,
         text=True,
@@ -269,15 +331,12 @@ def main() -> None:
         action="store_true",
         help="a steady day: each open invoice has the records of its message steps so far",
     )
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        part, home = args.child
-        print(
-            json.dumps(
-                part_baseline(Path(home)) if part == "baseline" else part_arrears(Path(home))
-            )
-        )
+        part, home, *more = args.child
+        parts = {"baseline": part_baseline, "arrears": part_arrears, "floor": part_floor}
+        print(json.dumps(parts[part](Path(home), *map(int, more))))
         return
     with tempfile.TemporaryDirectory(prefix="arrears-plan-") as tmp:
         home = args.home or Path(tmp)
@@ -298,12 +357,19 @@ def main() -> None:
             print(f"history: {have or add_history(home):,} step records")
         base = run_child("baseline", home)
         ours = run_child("arrears", home)
+        floor = run_child("floor", home, ours["built"], ours["items"])
     print(f"{'':10} {'seconds':>8} {'open':>9} {'actions':>9} {'peak MB':>8}")
-    for name, r in (("baseline", base), ("arrears", ours)):
+    for name, r in (("baseline", base), ("floor", floor), ("arrears", ours)):
         print(
             f"{name:10} {r['seconds']:>8.2f} {r['open']:>9,} {r['actions']:>9,} {r['peak_mb']:>8.0f}"
         )
     print(f"arrears actions by status: {ours['by_status']}")
+    print(
+        f"floor / baseline time = {floor['seconds'] / base['seconds']:.2f} (the baseline's query "
+        f"plus the {ours['built']:,} actions and {ours['items']:,} items arrears built, made "
+        "with no decision: what no planner returning them can go below); "
+        f"arrears / floor = {ours['seconds'] / floor['seconds']:.2f}"
+    )
     ratio = ours["seconds"] / base["seconds"]
     warm = ours["warm"] / base["seconds"]
     every = ours["every"] / base["seconds"]
