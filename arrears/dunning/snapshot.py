@@ -6,11 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from itertools import groupby
-from operator import itemgetter
 
 from django.db import connection
-from django.db.models import Case, CharField, Q, When
+from django.db.models import Case, CharField, Max, Q, StringAgg, Value, When
 from django.db.models.functions import Cast
 
 from arrears.core.planner import ClientState, Contact, History, InvoiceState, People, Plan, plan
@@ -240,29 +238,36 @@ def _stream(values_qs):
 def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[int]) -> History:
     h = History()
     open_pks = {i.pk for i in invoices}
-    # An open invoice of a big ledger has a few records: millions of rows on a steady day. In
-    # invoice order, each invoice's steps become one frozenset shared with every invoice that
-    # has the same steps; the day of a message the client got is read as text (ISO dates
-    # compare as text; the driver would parse every one), the others not at all.
+    # An open invoice of a big ledger has a few records: millions of rows on a steady day. The
+    # database folds them into one row per invoice: its steps as text (`nudge-1,due,...`; step
+    # ids have no commas) and the day of the last message the client got, as ISO text (the
+    # driver would parse every date). Each distinct text becomes one frozenset shared by every
+    # invoice with the same steps: a handful of sets for hundreds of thousands of invoices.
     told = Q(state=StepState.PERFORMED, kind__in=sorted(CLIENT_FACING))
     records = (
         StepRecord.objects.for_org(org)
         .filter(invoice__status__in=OPEN_STATUSES)
-        .annotate(told=Case(When(told, then=Cast("on", CharField())), output_field=CharField()))
-        .values_list("invoice_id", "step", "told")
-        .order_by("invoice_id")
+        .values("invoice_id")
+        .annotate(
+            steps=StringAgg("step", Value(",")),
+            told=Max(Case(When(told, then=Cast("on", CharField())), output_field=CharField())),
+        )
+        .values_list("invoice_id", "steps", "told")
+        .order_by()
     )
     done, last_message, days = h.done, h.last_message, _Days()
+    by_text: dict[str, frozenset] = {}
     shared: dict[frozenset, frozenset] = {}
-    for inv, group in groupby(_stream(records), key=itemgetter(0)):
+    for inv, text, told_on in _stream(records):
         if inv not in open_pks:
             continue
-        rows = list(group)
-        steps = frozenset([row[1] for row in rows])
-        done[inv] = shared.setdefault(steps, steps)
-        told_on = [row[2] for row in rows if row[2] is not None]
-        if told_on:
-            last_message[inv] = days[max(told_on)]
+        steps = by_text.get(text)
+        if steps is None:
+            steps = frozenset(text.split(","))
+            steps = by_text[text] = shared.setdefault(steps, steps)
+        done[inv] = steps
+        if told_on is not None:
+            last_message[inv] = days[told_on]
     for client, step, on in (
         StepRecord.objects.for_org(org)
         .filter(invoice__isnull=True)
