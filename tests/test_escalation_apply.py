@@ -79,7 +79,8 @@ def test_a_client_past_its_credit_limit_gets_one_stand_down_recommendation(ledge
     [planned] = [a for a in plan if a["step"] == "stand-down"]
     assert (planned["kind"], planned["status"]) == ("escalation", "due")
     # exposure on 8 May: 3,000 overdue + 30h x 100 unbilled = 6,000, past the 5,000 limit
-    apply(ledger, "2026-05-08")
+    out = apply(ledger, "2026-05-08").output
+    assert "2 queued, 2 sent (1 by escalation)" in out  # the nudge, and the recommendation
     [m] = of(smtp, "stand-down/")
     assert m.header("X-Arrears-Key") == "stand-down/C1/INV-1"
     assert sorted(m.rcpt_tos) == [

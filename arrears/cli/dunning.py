@@ -204,9 +204,16 @@ def apply(ctx, on, workers):
             progress.stop()
     d = report.delivery
     waiting = report.plan.count("needs_approval")
+    others = report.by_runner
+    sent = f"{d.sent} sent" + (  # e.g. "5 sent (1 by escalation, 2 by hook)"
+        " (" + ", ".join(f"{n} by {kind}" for kind, n in sorted(others.items())) + ")"
+        if others
+        else ""
+    )
     out.print(
-        f"{day}: {report.queued} queued, {d.sent} sent, {d.cancelled} cancelled, {d.retrying} to retry, "
-        f"{d.failed} failed" + (f"; {waiting} need approval (arrears plan)" if waiting else "")
+        f"{day}: {report.queued} queued, {sent}, {d.cancelled} cancelled, {d.retrying} to retry, "
+        f"{d.failed} failed" + (f"; {waiting} need approval (arrears plan)" if waiting else ""),
+        highlight=False,
     )
     for problem in d.problems[:20]:
         err.print(f"[red]✗[/] {problem}", markup=True)

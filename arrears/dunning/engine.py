@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -30,6 +30,7 @@ class Report:
     plan: planner.Plan
     queued: int
     delivery: Delivery
+    by_runner: dict[str, int] = field(default_factory=dict)  # sent by other apps' runners
 
     @property
     def ok(self) -> bool:
@@ -143,8 +144,12 @@ def run_day(
         helper.communicate()  # they left at once
     for job in extensions.day_jobs.values():
         job(org, on, result)
-    for runner in extensions.runners.values():
+    by_runner = {}
+    for kind, runner in extensions.runners.items():
+        before = delivery.sent
         merge(delivery, runner(org, on, now or timezone.now()))
+        if delivery.sent > before:
+            by_runner[kind] = delivery.sent - before
     Run.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),
         planned=queued,
@@ -154,7 +159,7 @@ def run_day(
         retrying=delivery.retrying,
         error="\n".join(delivery.problems)[:10_000],
     )
-    return Report(on, result, queued, delivery)
+    return Report(on, result, queued, delivery, by_runner)
 
 
 # due: queued; needing an approval: for the day jobs (which approvals wait); the rest counted
