@@ -138,3 +138,41 @@ def test_staff_read_levels_hooks_charges_and_plans_in_the_admin_but_cannot_rewri
     # the audit trail and what was charged have no add or delete in the admin
     assert client.get("/admin/levers/levelchange/add/").status_code == 403
     assert client.get("/admin/charges/charge/add/").status_code == 403
+
+
+def waits(org, client, step):
+    """An action of `step` for `client` found waiting for an approval since 6 May."""
+    from arrears.exposure.models import ApprovalWait
+
+    key = f"{step}/{client.external_id}"
+    ApprovalWait.objects.create(
+        organisation=org, key=key, client=client, step=step, since="2026-05-06"
+    )
+
+
+def test_the_home_page_shows_the_days_reminders_and_what_waits_for_an_approval(
+    client, org, other_org
+):
+    from datetime import UTC, date, datetime
+
+    from arrears.dunning.models import Run
+
+    client.login(username="owner@northwind.example", password="a long demo passphrase")
+    assert "No run yet" in client.get("/").content.decode()
+    acme = add_client(org, "C7", "Acme Logistics")
+    done = datetime(2026, 5, 8, 6, 2, tzinfo=UTC)
+    Run.objects.create(organisation=org, on=date(2026, 5, 7), finished_at=done, sent=40)
+    Run.objects.create(organisation=org, on=date(2026, 5, 8), finished_at=done, sent=12, failed=1)
+    Run.objects.create(organisation=org, on=date(2026, 5, 8), finished_at=done, sent=3, retrying=2)
+    waits(org, acme, "work-stoppage")
+    theirs = add_client(other_org, "C9", "Secret Outsider Client")
+    Run.objects.create(organisation=other_org, on=date(2026, 5, 9), finished_at=done, sent=99)
+    waits(other_org, theirs, "suspension")
+    page = client.get("/").content.decode()
+    # the last day's runs added up (not the other organisation's later day), in the org's zone
+    assert "8 May 2026: 15 sent, 1 failed, 2 to retry" in page
+    assert "2 runs, the last finished at 07:02 BST" in page
+    assert "Waiting for an approval (1)" in page
+    assert "arrears approve work-stoppage/C7 --by owner@northwind.example" in page
+    assert "Acme Logistics (C7)" in page
+    assert "suspension/C9" not in page and "99 sent" not in page
