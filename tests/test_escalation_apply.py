@@ -195,10 +195,18 @@ def test_the_daily_digest_reaches_chat_signed_and_leadership_by_email_once_a_day
 ):
     url, received = chat
     monkeypatch.setenv("ARREARS_DIGEST_WEBHOOK_SECRET", "s3cret")
-    ledger("escalation", "--webhook", url, "--digest-email")
     ledger.invoices("INV-1,C1,K1,2026-04-01,2026-05-05,3000.00,April")
+    assert "digest" not in ledger("plan", "--date", "2026-05-08").output  # opt-in
+    ledger("escalation", "--webhook", url, "--digest-email")
     ledger("pay", "C1", "1000.00", "--invoice", "INV-1", "--date", "2026-05-07")
+    assert (
+        "After the run, the daily digest (digest/2026-05-08) goes to leadership by email "
+        "(owner@northwind.example) and the chat webhook."
+    ) in " ".join(ledger("plan", "--date", "2026-05-08").output.split())
     apply(ledger, "2026-05-08")
+    assert "The daily digest for 2026-05-08 is queued or sent." in " ".join(
+        ledger("plan", "--date", "2026-05-08").output.split()
+    )
     [(headers, body)] = received
     stamp = headers["X-Arrears-Timestamp"]
     expected = hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()

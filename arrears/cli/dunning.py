@@ -142,6 +142,11 @@ def plan(ctx, on, days, client_id, explain, fmt):
                 "  Keys to approve: "
                 + ", ".join(a.key for a in actions if a.status == "needs_approval")
             )
+    if not days and client_id is None:
+        from arrears.dunning.extensions import notes_for
+
+        for line in notes_for(org, on):
+            out.print(f"  {line}", highlight=False)
     if idle:
         table = Table(title="Open invoices with nothing to do today", title_justify="left")
         for col in ("client", "invoice", "why"):

@@ -11,6 +11,9 @@
   run), after the day's email is delivered and before the runners, with the day's plan (its
   due and needs-approval actions built, the other statuses counted): bookkeeping that depends
   on the plan, such as which approvals are waiting, without planning again.
+- `add_note(name, fn)`: `fn(organisation, on) -> str | None` is a line `arrears plan` prints
+  under the day's plan, for what the run will also do that is not an action of the plan (the
+  daily digest, queued by a day job).
 - `add_context(fn)`: `fn(organisation, action, invoices, on) -> dict` is merged into the
   template context of every message `compose()` renders (after the engine's own keys, before
   the action's `data`), so an app can quote its figures in the words of a step.
@@ -32,11 +35,13 @@ if TYPE_CHECKING:
 Planner = Callable[["Organisation", date, "Snapshot"], Iterable["Action"]]
 Runner = Callable[["Organisation", date, datetime], "Delivery"]
 DayJob = Callable[["Organisation", date, "Plan"], None]
+Note = Callable[["Organisation", date], "str | None"]
 ContextFn = Callable[["Organisation", "OutboxAction", list["Invoice"], date], dict]
 
 planners: dict[str, Planner] = {}
 runners: dict[str, Runner] = {}
 day_jobs: dict[str, DayJob] = {}
+notes: dict[str, Note] = {}
 contexts: list[ContextFn] = []
 
 
@@ -50,6 +55,15 @@ def add_runner(kind: str, fn: Runner) -> None:
 
 def add_day_job(name: str, fn: DayJob) -> None:
     day_jobs[name] = fn
+
+
+def add_note(name: str, fn: Note) -> None:
+    notes[name] = fn
+
+
+def notes_for(organisation, on: date) -> list[str]:
+    """The lines the registered notes have for `on`."""
+    return [line for fn in notes.values() if (line := fn(organisation, on))]
 
 
 def add_context(fn: ContextFn) -> None:

@@ -9,7 +9,7 @@ class ExposureConfig(AppConfig):
     verbose_name = "Exposure and escalation"
 
     def ready(self) -> None:
-        from arrears.dunning.extensions import add_day_job, add_planner, add_runner
+        from arrears.dunning.extensions import add_day_job, add_note, add_planner, add_runner
 
         from . import disputes
 
@@ -19,6 +19,7 @@ class ExposureConfig(AppConfig):
         add_day_job("exposure", _lazy("runner.day"))
         add_runner("escalation", _lazy("runner.deliver"))  # runner.EMAIL and runner.CHAT
         add_runner("escalation-chat", _lazy("runner.nothing"))  # `deliver` performs both kinds
+        add_note("digest", _lazy("digest.note"))
         disputes.connect()
 
 

@@ -42,6 +42,24 @@ def wants_email(org: Organisation) -> bool:
     return bool(found)
 
 
+def note(org: Organisation, on: date) -> str | None:
+    """What `arrears plan` says of the day's digest: where it will go, or that it went."""
+    email, url = wants_email(org), webhook_url(org)
+    if not (email or url):
+        return None
+    key = f"digest/{on.isoformat()}"
+    if OutboxAction.objects.for_org(org).filter(key__in=(key, f"{key}/chat")).exists():
+        return f"The daily digest for {on} is queued or sent."
+    where = []
+    if email:
+        where.append(
+            "leadership by email (" + ", ".join(recipients(("leadership",), people_of(org))) + ")"
+        )
+    if url:
+        where.append("the chat webhook")
+    return f"After the run, the daily digest ({key}) goes to {' and '.join(where)}."
+
+
 def queue(org: Organisation, on: date) -> int:
     """Queue the day's digest (email and chat) unless it is queued already. Returns how many
     rows were queued."""
