@@ -243,10 +243,13 @@ def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[in
     # ids have no commas) and the day of the last message the client got, as ISO text (the
     # driver would parse every date). Each distinct text becomes one frozenset shared by every
     # invoice with the same steps: a handful of sets for hundreds of thousands of invoices.
+    # The records are looked up by open invoice (a subquery, not a join): a ledger keeps the
+    # records of every invoice it ever chased, and a join would make the database read them all.
     told = Q(state=StepState.PERFORMED, kind__in=sorted(CLIENT_FACING))
+    open_invoices = Invoice.objects.for_org(org).filter(status__in=OPEN_STATUSES).values("pk")
     records = (
         StepRecord.objects.for_org(org)
-        .filter(invoice__status__in=OPEN_STATUSES)
+        .filter(invoice_id__in=open_invoices)
         .values("invoice_id")
         .annotate(
             steps=StringAgg("step", Value(",")),
