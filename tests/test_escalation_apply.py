@@ -80,7 +80,8 @@ def test_a_client_past_its_credit_limit_gets_one_stand_down_recommendation(ledge
     assert (planned["kind"], planned["status"]) == ("escalation", "due")
     # exposure on 8 May: 3,000 overdue + 30h x 100 unbilled = 6,000, past the 5,000 limit
     out = apply(ledger, "2026-05-08").output
-    assert "2 queued, 2 sent (1 by escalation)" in out  # the nudge, and the recommendation
+    assert "2 queued, 2 sent, 0 cancelled" in out  # the nudge, and the recommendation
+    assert out.strip().endswith("; of those sent, 1 by escalation")
     [m] = of(smtp, "stand-down/")
     assert m.header("X-Arrears-Key") == "stand-down/C1/INV-1"
     assert sorted(m.rcpt_tos) == [

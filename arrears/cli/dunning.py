@@ -209,15 +209,13 @@ def apply(ctx, on, workers):
             progress.stop()
     d = report.delivery
     waiting = report.plan.count("needs_approval")
-    others = report.by_runner
-    sent = f"{d.sent} sent" + (  # e.g. "5 sent (1 by escalation, 2 by hook)"
-        " (" + ", ".join(f"{n} by {kind}" for kind, n in sorted(others.items())) + ")"
-        if others
-        else ""
-    )
+    others = report.by_runner  # e.g. "; of those sent, 1 by escalation, 2 by hook"
+    by = ", ".join(f"{n} by {kind}" for kind, n in sorted(others.items()))
     out.print(
-        f"{day}: {report.queued} queued, {sent}, {d.cancelled} cancelled, {d.retrying} to retry, "
-        f"{d.failed} failed" + (f"; {waiting} need approval (arrears plan)" if waiting else ""),
+        f"{day}: {report.queued} queued, {d.sent} sent, {d.cancelled} cancelled, "
+        f"{d.retrying} to retry, {d.failed} failed"
+        + (f"; {waiting} need approval (arrears plan)" if waiting else "")
+        + (f"; of those sent, {by}" if by else ""),
         highlight=False,
     )
     for problem in d.problems[:20]:
