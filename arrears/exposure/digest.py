@@ -42,13 +42,21 @@ def wants_email(org: Organisation) -> bool:
     return bool(found)
 
 
+def _key(on: date) -> str:
+    return f"digest/{on.isoformat()}"  # the chat copy's: `<key>/chat`
+
+
+def _queued(org: Organisation, on: date) -> bool:
+    key = _key(on)
+    return OutboxAction.objects.for_org(org).filter(key__in=(key, f"{key}/chat")).exists()
+
+
 def note(org: Organisation, on: date) -> str | None:
     """What `arrears plan` says of the day's digest: where it will go, or that it went."""
     email, url = wants_email(org), webhook_url(org)
     if not (email or url):
         return None
-    key = f"digest/{on.isoformat()}"
-    if OutboxAction.objects.for_org(org).filter(key__in=(key, f"{key}/chat")).exists():
+    if _queued(org, on):
         return f"The daily digest for {on} is queued or sent."
     where = []
     if email:
@@ -57,18 +65,17 @@ def note(org: Organisation, on: date) -> str | None:
         )
     if url:
         where.append("the chat webhook")
-    return f"After the run, the daily digest ({key}) goes to {' and '.join(where)}."
+    return f"After the run, the daily digest ({_key(on)}) goes to {' and '.join(where)}."
 
 
 def queue(org: Organisation, on: date) -> int:
     """Queue the day's digest (email and chat) unless it is queued already. Returns how many
     rows were queued."""
-    key = f"digest/{on.isoformat()}"
+    key = _key(on)
     email, url = wants_email(org), webhook_url(org)
     if not (email or url):
         return 0  # the digest is opt-in: `arrears escalation --digest-email` or `--webhook`
-    mine = OutboxAction.objects.for_org(org)
-    if mine.filter(key__in=(key, f"{key}/chat")).exists():
+    if _queued(org, on):
         return 0
     content = build(org, on)
     text = as_text(org, content)
