@@ -17,6 +17,24 @@ class TransportError(Exception):
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A recipient the far side refused while it accepted the message for the others. A
+    temporary refusal (a 4xx: greylisting, a full mailbox) is tried again later for that
+    recipient alone; a permanent one (a 5xx) is reported to the team."""
+
+    address: str
+    code: int
+    reason: str
+
+    @property
+    def temporary(self) -> bool:
+        return 400 <= self.code < 500
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.code} {self.reason})"
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     content: bytes
@@ -48,12 +66,12 @@ class Transport:
     def __exit__(self, *exc):
         self.close()
 
-    def send(self, message: Outgoing) -> tuple[str, ...]:
+    def send(self, message: Outgoing) -> tuple[Refusal, ...]:
         """Send, or raise TransportError. Returns the recipients the server refused while it
-        accepted the message for the others ("addr (550 reason)"); empty when all took it."""
+        accepted the message for the others; empty when all took it."""
         raise NotImplementedError
 
-    def start(self, message: Outgoing) -> Callable[[], tuple[str, ...]]:
+    def start(self, message: Outgoing) -> Callable[[], tuple[Refusal, ...]]:
         """Hand the message over and return what gives its outcome (what `send` returns, or
         TransportError). A transport that can let the far side work while the caller prepares
         its next message answers later; by default the message is sent here."""

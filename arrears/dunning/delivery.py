@@ -343,7 +343,7 @@ class Deliverer:
         self.sent(ready)
         self.result.sent += 1
         if refused:  # delivered to the others; the team must fix these addresses
-            problem = f"sent, but the mail server refused {', '.join(refused)}"
+            problem = f"sent, but the mail server refused {', '.join(map(str, refused))}"
             self.result.problems.append(f"{ready.row.key}: {problem}")
             self.alert_failure(ready.row, TransportError(problem, permanent=True))
 
