@@ -30,14 +30,17 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value == "true"
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number of at least {minimum}")
+    return value
 
 
 def env_list(name: str, default: str) -> list[str]:

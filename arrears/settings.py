@@ -127,6 +127,8 @@ MAILERS = {
     )
 }
 DEFAULT_FROM_EMAIL = env_str("ARREARS_FROM_EMAIL", "arrears@localhost")
+# How long a worker's claim on an outbox row lasts without being renewed (dunning/loop.py).
+LEASE_SECONDS = env_int("ARREARS_LEASE_SECONDS", 600, minimum=1)
 
 LOGGING = {
     "version": 1,

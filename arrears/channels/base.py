@@ -52,6 +52,13 @@ class Outgoing:
     reply_to: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     attachments: tuple[Attachment, ...] = ()  # files sent with it (a plan's PDF, a letter)
+    # when set, the message (headers unchanged) goes to these addresses only: a recipient that
+    # was refused for a while (greylisting) gets the very message the others got
+    envelope: tuple[str, ...] = ()
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return self.envelope or (*self.to, *self.cc)
 
 
 class Transport:

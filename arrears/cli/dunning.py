@@ -240,24 +240,12 @@ def deliver(ctx, on, as_json, after_go):
     org = organisation(ctx)
     from dataclasses import asdict
 
-    from arrears.dunning.delivery import Deliverer
     from arrears.dunning.engine import deliver_due
-    from arrears.dunning.policy_store import load_policies
 
     if after_go and sys.stdin.readline().strip() != "go":
         return  # started early by `arrears apply`, which found too little to share
-    day = on or _today(org)
-    if on:  # as on that day, window not applied; other apps' runners (hooks) run too
-        from django.utils import timezone
-
-        from arrears.dunning import extensions
-        from arrears.dunning.engine import merge
-
-        d = Deliverer(org, day, honour_window=False, policies=load_policies(org)).run()
-        for runner in extensions.runners.values():
-            merge(d, runner(org, day, timezone.now()))
-    else:
-        d = deliver_due(org, day)
+    # as on a given day the send window is not applied
+    d = deliver_due(org, on or _today(org), honour_window=on is None)
     if as_json:
         sys.stdout.write(json.dumps(asdict(d)) + "\n")
         return

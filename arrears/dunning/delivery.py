@@ -1,62 +1,39 @@
-"""Delivering the outbox: claim due rows, re-check each against the ledger, write its steps in
-flight, send, mark it sent with the stored message.
+"""The messages of the ladder (and every other kind without a performer of its own): for each
+claimed row, re-check it against the ledger, write its steps in flight, render, send, and mark
+it sent with the stored message — the outbox loop (loop.py) claims, retries and alerts.
 
-Throughput without giving up the guarantees: rows are claimed and their data read in batches;
-while the mail server takes in one message, the next one is re-checked and rendered; a
-message is marked sent before the next one is handed to the server, so a crash leaves at most
-one message sent but not marked (see outbox.py for the guarantees).
+Rows are read in batches; a message is marked sent before the next one is handed to the mail
+server, so a crash leaves at most one message sent but not marked (see outbox.py).
 """
 
 from __future__ import annotations
 
-import gc
-import logging
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
 from django.utils import timezone
 
-from arrears.channels.base import Outgoing, TransportError
+from arrears.channels.base import Outgoing
 from arrears.channels.email.transport import EmailTransport
-from arrears.core.policy import Policy
 from arrears.dunning.compose import compose
-from arrears.dunning.extensions import runners
+from arrears.dunning.loop import BATCH, Delivery, Loop, LostClaim, Performer
 from arrears.dunning.models import (
-    ActionStatus,
     Message,
     OutboxAction,
     OutboxItem,
     StepRecord,
     StepState,
 )
-from arrears.dunning.outbox import (
-    LEASE,
-    MAX_ATTEMPTS,
-    NO_RECORDS,
-    claimant_is_dead,
-    retry_delay,
-    worker_name,
-)
+from arrears.dunning.outbox import NO_RECORDS, retry_delay
 from arrears.dunning.signals import step_performed
 from arrears.dunning.sql import hold, ledger_state, mark_sent, message_params
 from arrears.dunning.turns import writer_turn
-from arrears.ledger.models import OPEN_STATUSES, Contact, Invoice, Organisation
+from arrears.ledger.models import OPEN_STATUSES, Contact, Invoice
 
-log = logging.getLogger("arrears.outbox")
-BATCH = 50
-
-
-@dataclass
-class Delivery:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    problems: list[str] = field(default_factory=list)
+__all__ = ["BATCH", "Deliverer", "Delivery", "MessagePerformer"]
+RESEND = "resend_to"  # data key of a row that sends an earlier message to refused recipients
 
 
 @dataclass
@@ -80,105 +57,40 @@ class Ready:
     steps: dict[int, str]  # invoice pk -> the step performed for it
 
 
-class Deliverer:
-    """Claims and sends due outbox rows; one connection to the mail server for the whole run."""
+class MessagePerformer(Performer):
+    """Email (and letters, lever notices, internal alerts): one connection to the mail server
+    for the whole run."""
 
-    def __init__(
-        self,
-        org: Organisation,
-        on,
-        *,
-        now: datetime | None = None,
-        honour_window: bool = True,
-        policies: dict[str, Policy] | None = None,
-        progress: Callable[[int], None] | None = None,
-    ):
-        self.org = org
-        self.on = on
-        self.now = now or timezone.now()
-        self.honour_window = honour_window
-        self.policies = policies or {}
-        self.progress = progress
-        self.me = worker_name()
+    def __init__(self, loop: Loop):
+        super().__init__(loop)
+        self.org, self.on, self.policies = loop.org, loop.on, loop.policies
         self.transport = EmailTransport()
-        self.result = Delivery()
-        self.pending: tuple[Ready, Callable[[], tuple[str, ...]]] | None = None
+        self.batch: Batch | None = None
 
-    # -- claiming --------------------------------------------------------------------------
-    def ready(self):
-        q = Q(status=ActionStatus.QUEUED) & (
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=self.now)
-        )
-        if self.honour_window:
-            q &= Q(not_before__isnull=True) | Q(not_before__lte=self.now)
-        return OutboxAction.objects.for_org(self.org).filter(q).exclude(kind__in=list(runners))
+    def load(self, rows: list[OutboxAction]) -> None:
+        self.batch = self.read(rows)
 
-    def count_ready(self) -> int:
-        return self.ready().count()
+    def perform(self, row: OutboxAction) -> None:
+        ready = self.prepare(row, self.batch)
+        if ready is None:
+            return
+        self.loop.go(row)
+        refused = self.transport.send(ready.outgoing)
+        self.sent(ready)
+        permanent = [r for r in refused if not r.temporary]
+        later = [r for r in refused if r.temporary]
+        if later:
+            self.resend_later(ready, [r.address for r in later])
+        if permanent:  # delivered to the others; the team must fix these addresses
+            problem = f"sent, but the mail server refused {', '.join(map(str, permanent))}"
+            self.loop.result.problems.append(f"{row.key}: {problem}")
+            self.loop.alert(row, problem)
 
-    def take_over_stale(self) -> None:
-        """Rows left `sending` by a worker that died (on this machine) or whose lease ended."""
-        stale = OutboxAction.objects.for_org(self.org).filter(status=ActionStatus.SENDING)
-        for pk, claimed_by, lease in stale.values_list("pk", "claimed_by", "lease_until"):
-            if (lease and lease < self.now) or claimant_is_dead(claimed_by):
-                OutboxAction.objects.filter(
-                    pk=pk, status=ActionStatus.SENDING, claimed_by=claimed_by
-                ).update(
-                    status=ActionStatus.QUEUED, claimed_by="", next_attempt_at=None, not_before=None
-                )
+    def close(self) -> None:
+        self.transport.close()
 
-    def claim(self, limit: int = BATCH) -> list[int]:
-        with writer_turn(), transaction.atomic():
-            qs = self.ready().order_by("pk")
-            if connection.features.has_select_for_update_skip_locked:
-                qs = qs.select_for_update(skip_locked=True)
-            ids = list(qs.values_list("pk", flat=True)[:limit])
-            if ids:
-                OutboxAction.objects.filter(pk__in=ids, status=ActionStatus.QUEUED).update(
-                    status=ActionStatus.SENDING,
-                    claimed_by=self.me,
-                    lease_until=self.now + LEASE,
-                    attempts=F("attempts") + 1,
-                )
-        return ids
-
-    # -- the loop --------------------------------------------------------------------------
-    def run(self) -> Delivery:
-        """One message at a time: re-check, render, send, mark sent. The server's answer to a
-        message's data is read after the next message is re-checked and rendered, so that the
-        mail server takes in one message while this process prepares the next; a message is
-        marked sent before the next one is handed over, so a crash leaves at most one message
-        sent but not marked (see outbox.py for the guarantees)."""
-        self.take_over_stale()
-        gc.freeze()  # what is alive now lives through the run: keep the collector off it
-        try:
-            while ids := self.claim():
-                batch = self.load(ids)
-                for row in batch.rows:
-                    try:
-                        ready = self.prepare(row, batch)
-                    except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
-                        self.crashed(row, exc)
-                        ready = None
-                    self.settle()
-                    if ready is not None:
-                        self.deliver(ready)
-                    if self.progress:
-                        self.progress(1)
-                self.settle()
-        finally:
-            self.settle()
-            self.transport.close()
-        return self.result
-
-    def load(self, ids: list[int]) -> Batch:
-        rows = [
-            r
-            for r in OutboxAction.objects.filter(pk__in=ids)
-            .select_related("client")  # the promise only for promise-broken alerts
-            .order_by("pk")
-            if r.status == ActionStatus.SENDING and r.claimed_by == self.me
-        ]
+    def read(self, rows: list[OutboxAction]) -> Batch:
+        ids = [r.pk for r in rows]
         items: dict[int, list] = defaultdict(list)
         for action, invoice, step, skipped in OutboxItem.objects.filter(
             action_id__in=ids
@@ -233,14 +145,14 @@ class Deliverer:
             contacts=batch.contacts.get(row.client_id, []),
             references=references,
         )
+        if RESEND in (row.data or {}):
+            outgoing = replace(outgoing, envelope=tuple(row.data[RESEND]))
         kept = {i.pk for i in invoices}
         steps = {inv: s for inv, s, skip in batch.items.get(row.pk, ()) if inv in kept and not skip}
         return Ready(row, invoices, outgoing, references, steps)
 
     def cancel(self, row: OutboxAction, reason: str) -> None:
-        self.release(row)
-        self.finish(row, ActionStatus.CANCELLED, reason=reason)
-        self.result.cancelled += 1
+        self.loop.cancel(row, reason)
 
     def recheck(
         self, row: OutboxAction, invoices: list[Invoice]
@@ -275,7 +187,13 @@ class Deliverer:
         return keep, dropped
 
     def records_steps(self, row: OutboxAction) -> bool:
-        return row.step not in NO_RECORDS and row.template != "step-alert"
+        """Whether the row performs its steps (a resend to refused recipients does not: the
+        message it repeats did)."""
+        return (
+            row.step not in NO_RECORDS
+            and row.template != "step-alert"
+            and RESEND not in (row.data or {})
+        )
 
     def hold_steps(self, rows: list[OutboxAction], items: dict[int, list]) -> dict[int, set]:
         """Write the batch's (invoice, step) pairs in flight before anything is sent, under the
@@ -301,11 +219,7 @@ class Deliverer:
         return held
 
     def release(self, row: OutboxAction, invoice_pks=None) -> None:
-        """Let go of the steps held for `row` (all of them, or those of some invoices)."""
-        mine = StepRecord.objects.filter(action=row, state=StepState.IN_FLIGHT)
-        if invoice_pks is not None:
-            mine = mine.filter(invoice_id__in=invoice_pks)
-        mine.delete()
+        self.loop.release_steps(row, invoice_pks)
 
     def extra(self, row: OutboxAction) -> dict:
         if row.data:
@@ -316,36 +230,6 @@ class Deliverer:
             failures = row.last_error.splitlines()
             return {"failures": failures, "count": len(failures)}
         return {}
-
-    def deliver(self, ready: Ready) -> None:
-        """Hand the message to the server; `settle` reads the answer and records it."""
-        try:
-            self.pending = (ready, self.transport.start(ready.outgoing))
-        except TransportError as exc:
-            self.failed(ready.row, exc)
-        except Exception as exc:  # noqa: BLE001 - a bug in a transport must not stop the run
-            self.crashed(ready.row, exc)
-
-    def settle(self) -> None:
-        """The server's answer to the message handed over last: marked sent, or failed."""
-        if self.pending is None:
-            return
-        ready, answer = self.pending
-        self.pending = None
-        try:
-            refused = answer()
-        except TransportError as exc:
-            self.failed(ready.row, exc)
-            return
-        except Exception as exc:  # noqa: BLE001 - a bug in a transport must not stop the run
-            self.crashed(ready.row, exc)
-            return
-        self.sent(ready)
-        self.result.sent += 1
-        if refused:  # delivered to the others; the team must fix these addresses
-            problem = f"sent, but the mail server refused {', '.join(map(str, refused))}"
-            self.result.problems.append(f"{ready.row.key}: {problem}")
-            self.alert_failure(ready.row, TransportError(problem, permanent=True))
 
     def sent(self, ready: Ready) -> None:
         row, outgoing, now = ready.row, ready.outgoing, timezone.now()
@@ -370,17 +254,22 @@ class Deliverer:
         params = message_params(values)
         invoice_pks = [i.pk for i in ready.invoices]
         records_steps = self.records_steps(row)
-        listeners = step_performed.has_listeners(Deliverer)
+        listeners = step_performed.has_listeners(MessagePerformer)
         if listeners:
             fields = {
                 f"{k}_id" if k in ("organisation", "client", "action") else k: v
                 for k, v in values.items()
             }
         with writer_turn(), transaction.atomic():
-            pk = mark_sent(params, invoice_pks, records_steps=records_steps, claimed_by=self.me)
+            pk = mark_sent(
+                params, invoice_pks, records_steps=records_steps, claimed_by=self.loop.me
+            )
+            if pk is None:  # another worker took the row over: roll the message back
+                raise LostClaim(row.key)
+            self.loop.counted_sent(row)
             if listeners:
                 step_performed.send(
-                    Deliverer,
+                    MessagePerformer,
                     organisation=self.org,
                     action=row,
                     invoices=ready.invoices,
@@ -389,63 +278,43 @@ class Deliverer:
                     on=self.on,
                 )
 
-    def failed(self, row: OutboxAction, exc: TransportError) -> None:
+    def resend_later(self, ready: Ready, addresses: list[str]) -> None:
+        """Recipients refused for a while (a 4xx: greylisting, a full mailbox) get the same
+        message later, alone, as a row of their own with the engine's backoff; the others
+        already have it."""
+        row = ready.row
         with transaction.atomic():
-            StepRecord.objects.filter(
-                action=row, state=StepState.IN_FLIGHT
-            ).delete()  # let go of the steps
-            if exc.permanent or row.attempts >= MAX_ATTEMPTS:
-                self.finish(row, ActionStatus.FAILED, last_error=exc.message)
-                self.result.failed += 1
-                self.result.problems.append(f"{row.key}: {exc.message}")
-                if row.kind not in ("internal", "recommendation"):
-                    self.alert_failure(row, exc)
-            else:
-                self.finish(
-                    row,
-                    ActionStatus.QUEUED,
-                    last_error=exc.message,
-                    next_attempt_at=timezone.now() + retry_delay(row.attempts),
-                )
-                self.result.retrying += 1
-                self.result.problems.append(f"{row.key}: {exc.message} (will retry)")
-
-    def crashed(self, row: OutboxAction, exc: Exception) -> None:
-        """A bug or bad data: push the row back (give up after a few tries), record why, carry
-        on with the others."""
-        log.exception("action %s raised", row.key, exc_info=exc)
-        self.failed(
-            row, TransportError(f"{type(exc).__name__}: {exc}", permanent=row.attempts >= 3)
-        )
-
-    def alert_failure(self, row: OutboxAction, exc: TransportError) -> None:
-        """One alert a day for the team, listing every message that could not be sent: a mail
-        server that refuses everything must not turn into a thousand alerts."""
-        from arrears.dunning.snapshot import people_of
-
-        people = people_of(self.org)
-        line = f"{row.key} ({row.client.name}): {exc.message}"
-        alert, created = OutboxAction.objects.get_or_create(
-            organisation=self.org,
-            key=f"send-failed/{self.on}",
-            defaults={
-                "client": row.client,
-                "step": "send-failed",
-                "kind": "internal",
-                "level": "client",
-                "template": "send-failed",
-                "policy": row.policy,
-                "scheduled_for": self.on,
-                "to": list(people.accounting),
-                "reason": row.key,
-                "last_error": line,
-            },
-        )
-        if not created and alert.status == ActionStatus.QUEUED:
-            OutboxAction.objects.filter(pk=alert.pk, status=ActionStatus.QUEUED).update(
-                last_error=alert.last_error + "\n" + line
+            follow, created = OutboxAction.objects.get_or_create(
+                organisation=self.org,
+                key=f"{row.key}>{'+'.join(sorted(addresses))}"[:250],
+                defaults={
+                    "client_id": row.client_id,
+                    "step": row.step,
+                    "kind": row.kind,
+                    "level": row.level,
+                    "template": row.template,
+                    "policy": row.policy,
+                    "scheduled_for": row.scheduled_for,
+                    "not_before": row.not_before,
+                    "not_after": row.not_after,
+                    "to": row.to,
+                    "cc": row.cc,
+                    "reason": f"refused for a while by the mail server: {', '.join(addresses)}",
+                    "data": {**(row.data or {}), RESEND: addresses},
+                    "attempts": 1,
+                    "next_attempt_at": timezone.now() + retry_delay(1),
+                },
             )
+            if created:
+                OutboxItem.objects.bulk_create(
+                    OutboxItem(action=follow, invoice_id=pk, step=step)
+                    for pk, step in ready.steps.items()
+                )
+        self.loop.result.problems.append(
+            f"{row.key}: sent; {', '.join(addresses)} refused for now (will retry)"
+        )
 
-    def finish(self, row: OutboxAction, status: str, **fields) -> None:
-        fields.update(status=status, claimed_by="")
-        OutboxAction.objects.filter(pk=row.pk, claimed_by=self.me).update(**fields)
+
+def Deliverer(org, on, **options) -> Loop:  # noqa: N802 - the name callers have always used
+    """The outbox loop over every kind (kept for the commands and the engine)."""
+    return Loop(org, on, **options)

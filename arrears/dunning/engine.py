@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from arrears.core import planner
 from arrears.dunning import extensions
-from arrears.dunning.delivery import Deliverer, Delivery
+from arrears.dunning.loop import Delivery, Loop, lease
 from arrears.dunning.models import Run
-from arrears.dunning.outbox import enqueue
+from arrears.dunning.outbox import claimant_is_dead, enqueue, worker_name
 from arrears.dunning.snapshot import Snapshot, load
 from arrears.dunning.turns import in_memory
 from arrears.ledger.models import OPEN_STATUSES, Client, Invoice, Organisation
@@ -30,7 +30,7 @@ class Report:
     plan: planner.Plan
     queued: int
     delivery: Delivery
-    by_runner: dict[str, int] = field(default_factory=dict)  # sent by other apps' runners
+    by_runner: dict[str, int] = field(default_factory=dict)  # sent by other apps' performers
 
     @property
     def ok(self) -> bool:
@@ -106,11 +106,52 @@ def run_day(
     """Plan `on`, queue what is due, deliver. With `daily`, at most once per organisation and
     day (however many servers run the job); returns None when it already ran. With `workers`
     above 1 and a big outbox, helper processes deliver alongside this one."""
+    run = start_run(org, on, daily=daily)
+    if run is None:
+        return None
+    try:
+        return _run_day(org, on, run, now, honour_window, progress, on_ready, workers)
+    except BaseException:
+        # let the next tick (or run) take the day over at once rather than skip it
+        Run.objects.filter(pk=run.pk, claimed_by=run.claimed_by).update(
+            claimed_by="", lease_until=None
+        )
+        raise
+
+
+def start_run(org: Organisation, on: date, *, daily: bool) -> Run | None:
+    """A new run, claimed by this process with a lease like an outbox row's. The daily run is
+    once per organisation and day: None when it finished, or runs in a live process; a daily
+    run whose process crashed (or was killed) is taken over, never skipped."""
+    me, now = worker_name(), timezone.now()
+    claim = {"claimed_by": me, "lease_until": now + lease()}
     try:
         with transaction.atomic():
-            run = Run.objects.create(organisation=org, on=on, daily=daily)
+            return Run.objects.create(organisation=org, on=on, daily=daily, **claim)
     except IntegrityError:
+        pass
+    run = Run.objects.filter(organisation=org, on=on, daily=True).first()
+    if run is None or run.finished_at is not None:
         return None
+    abandoned = not run.claimed_by or claimant_is_dead(run.claimed_by)
+    if not (abandoned or (run.lease_until and run.lease_until < now)):
+        return None
+    taken = Run.objects.filter(
+        pk=run.pk, finished_at__isnull=True, claimed_by=run.claimed_by
+    ).update(**claim)
+    if not taken:
+        return None
+    run.claimed_by, run.lease_until = me, claim["lease_until"]
+    return run
+
+
+def renew_run(run: Run) -> None:
+    Run.objects.filter(pk=run.pk, claimed_by=run.claimed_by).update(
+        lease_until=timezone.now() + lease()
+    )
+
+
+def _run_day(org, on, run, now, honour_window, progress, on_ready, workers) -> Report:
     # On a big ledger's first run of the day the helpers start while this one plans (their own
     # start takes as long as planning a few thousand actions); they wait for the word to go.
     early = []
@@ -125,8 +166,15 @@ def run_day(
         ):
             clients_tz[pk] = (tz, snap.policies["default"])
         queued = enqueue(org, result, clients_tz)
-        deliverer = Deliverer(
-            org, on, now=now, honour_window=honour_window, policies=snap.policies, progress=progress
+        renew_run(run)
+        deliverer = Loop(
+            org,
+            on,
+            now=now,
+            honour_window=honour_window,
+            policies=snap.policies,
+            progress=progress,
+            heartbeat=lambda: renew_run(run),
         )
         ready = deliverer.count_ready()
         if on_ready is not None:
@@ -144,14 +192,15 @@ def run_day(
         helper.communicate()  # they left at once
     for job in extensions.day_jobs.values():
         job(org, on, result)
-    by_runner = {}
-    for kind, runner in extensions.runners.items():
-        before = delivery.sent
-        merge(delivery, runner(org, on, now or timezone.now()))
-        if delivery.sent > before:
-            by_runner[kind] = delivery.sent - before
+    # what the day's messages and jobs queued for the other apps (hooks, alerts, the digest)
+    merge(
+        delivery,
+        Loop(org, on, now=now, honour_window=honour_window, policies=snap.policies).run(),
+    )
+    by_runner = {kind: n for kind, n in delivery.by_kind.items() if kind in extensions.performers}
     Run.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),
+        claimed_by="",
         planned=queued,
         sent=delivery.sent,
         failed=delivery.failed,
@@ -221,18 +270,13 @@ def finish_helper(proc: subprocess.Popen) -> Delivery:
 
 
 def merge(into: Delivery, other: Delivery) -> None:
-    into.sent += other.sent
-    into.retrying += other.retrying
-    into.failed += other.failed
-    into.cancelled += other.cancelled
-    into.problems += other.problems
+    into.merge(other)
 
 
-def deliver_due(org: Organisation, on: date, *, now: datetime | None = None) -> Delivery:
-    """Send what is queued and ready (retries, send windows that opened), without planning."""
+def deliver_due(
+    org: Organisation, on: date, *, now: datetime | None = None, honour_window: bool = True
+) -> Delivery:
+    """Do what is queued and ready (retries, send windows that opened), without planning."""
     from arrears.dunning.policy_store import load_policies
 
-    delivery = Deliverer(org, on, now=now, policies=load_policies(org)).run()
-    for runner in extensions.runners.values():
-        merge(delivery, runner(org, on, now or timezone.now()))
-    return delivery
+    return Loop(org, on, now=now, honour_window=honour_window, policies=load_policies(org)).run()

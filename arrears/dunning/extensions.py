@@ -3,10 +3,10 @@
 - `add_planner(name, fn)`: `fn(organisation, on, snapshot) -> iterable of planner.Action`
   adds actions to the day's plan (what `arrears plan` shows and `arrears apply` queues), next to
   the ladder's. Their keys must be stable, like the planner's.
-- `add_runner(kind, fn)`: outbox actions of `kind` are not email; `fn(organisation, on, now)
-  -> Delivery` claims and performs them (after the day's email is delivered). The email
-  deliverer leaves rows of these kinds alone. Runners run on every delivery (`arrears apply`,
-  `arrears deliver`, each helper process), so they only deliver.
+- `add_performer(kind, factory)`: outbox actions of `kind` are performed by `factory(loop)`, a
+  `loop.Performer` (its `perform(row)` does the side effect through a channel and records it).
+  The one outbox loop (loop.py) claims, renews the lease, retries and alerts for every kind;
+  a performer never does. Kinds no app registers are the engine's messages (`"*"`).
 - `add_day_job(name, fn)`: `fn(organisation, on, plan)` runs once per `arrears apply` (and daily
   run), after the day's email is delivered and before the runners, with the day's plan (its
   due and needs-approval actions built, the other statuses counted): bookkeeping that depends
@@ -22,24 +22,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from arrears.core.planner import Action, Plan
-    from arrears.dunning.delivery import Delivery
+    from arrears.dunning.loop import Loop, Performer
     from arrears.dunning.models import OutboxAction
     from arrears.dunning.snapshot import Snapshot
     from arrears.ledger.models import Invoice, Organisation
 
 Planner = Callable[["Organisation", date, "Snapshot"], Iterable["Action"]]
-Runner = Callable[["Organisation", date, datetime], "Delivery"]
+PerformerFactory = Callable[["Loop"], "Performer"]
 DayJob = Callable[["Organisation", date, "Plan"], None]
 Note = Callable[["Organisation", date], "str | None"]
 ContextFn = Callable[["Organisation", "OutboxAction", list["Invoice"], date], dict]
 
 planners: dict[str, Planner] = {}
-runners: dict[str, Runner] = {}
+performers: dict[str, PerformerFactory] = {}
 day_jobs: dict[str, DayJob] = {}
 notes: dict[str, Note] = {}
 contexts: list[ContextFn] = []
@@ -49,8 +49,8 @@ def add_planner(name: str, fn: Planner) -> None:
     planners[name] = fn
 
 
-def add_runner(kind: str, fn: Runner) -> None:
-    runners[kind] = fn
+def add_performer(kind: str, factory: PerformerFactory) -> None:
+    performers[kind] = factory
 
 
 def add_day_job(name: str, fn: DayJob) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -63,6 +63,7 @@ NEW_ACTION = (  # the columns of a new outbox row; the others (times of sending)
     "status",
     "scheduled_for",
     "not_before",
+    "not_after",
     "to",
     "cc",
     "reason",
@@ -106,6 +107,7 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
                 continue
             tz, policy = clients_tz[a.client_pk]
             window = a.kind in ("email", "letter", "lever")
+            start, end = window_bounds(a.scheduled_for, tz, policy) if window else (None, None)
             new.append(
                 (
                     org.pk,
@@ -118,7 +120,8 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
                     a.policy,
                     ActionStatus.QUEUED.value,
                     a.scheduled_for,
-                    _window_start(a.scheduled_for, tz, policy) if window else None,
+                    start,
+                    end,
                     list(a.to),
                     list(a.cc),
                     a.reason,
@@ -130,14 +133,15 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
                     "",
                 )
             )
-        insert_new(OutboxAction, NEW_ACTION, adapted(OutboxAction, NEW_ACTION, new))
-        ids = {}
-        for batch in _chunks([r[1] for r in new], 500):
-            ids.update(
-                dict(
-                    OutboxAction.objects.for_org(org).filter(key__in=batch).values_list("key", "pk")
-                )
-            )
+        # only the rows this process wrote: another `apply` writing the same plan at the same
+        # moment gets the others (and counts them), never both
+        inserted = insert_new(
+            OutboxAction,
+            NEW_ACTION,
+            adapted(OutboxAction, NEW_ACTION, new),
+            returning=("key", "id"),
+        )
+        ids = dict(inserted)
         items = []
         by_key = {a.key: a for a in due}
         for key, pk in ids.items():
@@ -176,9 +180,17 @@ def _supersede(org, actions, ids) -> None:
             )
 
 
-def _window_start(day, tz: str, policy: Policy) -> datetime:
-    start = policy.send_window[0]
-    return datetime.combine(day, start, tzinfo=ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+DEFAULT_WINDOW = (time(8, 0), time(18, 0))  # for a row whose policy is gone: the default's
+
+
+def window_bounds(day: date, tz: str, policy: Policy | None) -> tuple[datetime, datetime]:
+    """The send window of `day` in the client's zone, as UTC instants (start, end)."""
+    start, end = policy.send_window if policy else DEFAULT_WINDOW
+    zone, utc = ZoneInfo(tz), ZoneInfo("UTC")
+    return (
+        datetime.combine(day, start, tzinfo=zone).astimezone(utc),
+        datetime.combine(day, end, tzinfo=zone).astimezone(utc),
+    )
 
 
 def _chunks(seq, n):

@@ -1,6 +1,7 @@
 """The daily job inside `arrears serve`: a thread that, once a minute, runs each organisation's
-plan-and-apply when its hour has come (once a day, however many servers run it) and otherwise
-sends what is queued and ready (retries, send windows that opened)."""
+plan-and-apply when its hour has come (once a day, however many servers run it; a run that
+crashed is taken over, engine.start_run) and otherwise sends what is queued and ready (retries,
+send windows that opened)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def tick() -> list[str]:
         try:
             if (
                 local.hour >= org.daily_run_hour
-                and not Run.objects.filter(organisation=org, on=today, daily=True).exists()
+                and not Run.objects.filter(
+                    organisation=org, on=today, daily=True, finished_at__isnull=False
+                ).exists()
             ):
                 report = run_day(org, today, daily=True)
                 if report is not None:

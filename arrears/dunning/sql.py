@@ -70,7 +70,8 @@ def _statements(vendor: str) -> dict[str, str]:
         f"WHERE {_col(StepRecord, 'action')} = %s AND {_col(StepRecord, 'state')} = %s",
         "finish": f"UPDATE {actions} SET {_col(OutboxAction, 'status')} = %s, "
         f"{_col(OutboxAction, 'claimed_by')} = '', {_col(OutboxAction, 'sent_at')} = %s "
-        f"WHERE {_col(OutboxAction, 'id')} = %s AND {_col(OutboxAction, 'claimed_by')} = %s",
+        f"WHERE {_col(OutboxAction, 'id')} = %s AND {_col(OutboxAction, 'claimed_by')} = %s "
+        f"AND {_col(OutboxAction, 'status')} = 'sending'",
     }
 
 
@@ -113,10 +114,12 @@ def message_params(values: dict) -> list:
     return list(adapted(Message, MESSAGE_FIELDS, [tuple(values[n] for n in MESSAGE_FIELDS)])[0])
 
 
-def mark_sent(params: list, invoice_pks: list[int], *, records_steps: bool, claimed_by: str) -> int:
+def mark_sent(
+    params: list, invoice_pks: list[int], *, records_steps: bool, claimed_by: str
+) -> int | None:
     """Store the message (`params` from message_params), link its invoices, flip its steps to
     performed (or skipped), mark the action sent. Call inside a transaction. Returns the
-    message's id."""
+    message's id, or None when the action is no longer claimed by `claimed_by` (roll back)."""
     db = _db()
     sql = _statements(db.vendor)
     action = params[MESSAGE_FIELDS.index("action")]
@@ -131,6 +134,8 @@ def mark_sent(params: list, invoice_pks: list[int], *, records_steps: bool, clai
                 [StepState.SKIPPED, StepState.PERFORMED, action, StepState.IN_FLIGHT],
             )
         cursor.execute(sql["finish"], [ActionStatus.SENT, params[-1], action, claimed_by])
+        if cursor.rowcount != 1:
+            return None  # no longer held by `claimed_by`: the caller rolls the transaction back
     return pk
 
 
@@ -149,29 +154,38 @@ HOLD_FIELDS = (
 
 
 @cache
-def _insert_sql(vendor: str, model, fields: tuple[str, ...], n: int) -> str:
+def _insert_sql(vendor: str, model, fields: tuple[str, ...], n: int, returning: tuple) -> str:
     cols = ", ".join(_col(model, f) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    back = f" RETURNING {', '.join(_col(model, f) for f in returning)}" if returning else ""
     return (
         f"INSERT INTO {_q(model._meta.db_table)} ({cols}) VALUES "
         + ", ".join([row] * n)
         + " ON CONFLICT DO NOTHING"
+        + back
     )
 
 
-def insert_new(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+def insert_new(
+    model, fields: tuple[str, ...], rows: list[tuple], *, returning: tuple[str, ...] = ()
+) -> list[tuple]:
     """Insert rows of ready database values, leaving out those a unique constraint already
     holds; a few statements of many rows each (at most 999 values: SQLite's oldest limit).
+    With `returning`, those fields of the rows actually written (not of those left out).
     The ORM's bulk_create spent more time adapting each field than the database inserting."""
     per = max(1, 999 // len(fields))
     db = _db()
+    written: list[tuple] = []
     with db.cursor() as cursor:
         for start in range(0, len(rows), per):
             chunk = rows[start : start + per]
             cursor.execute(
-                _insert_sql(db.vendor, model, fields, len(chunk)),
+                _insert_sql(db.vendor, model, fields, len(chunk), returning),
                 [v for r in chunk for v in r],
             )
+            if returning:
+                written += [tuple(r) for r in cursor.fetchall()]
+    return written
 
 
 def hold(records: list[tuple], on, now) -> None:

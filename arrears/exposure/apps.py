@@ -9,7 +9,7 @@ class ExposureConfig(AppConfig):
     verbose_name = "Exposure and escalation"
 
     def ready(self) -> None:
-        from arrears.dunning.extensions import add_day_job, add_note, add_planner, add_runner
+        from arrears.dunning.extensions import add_day_job, add_note, add_performer, add_planner
 
         from . import disputes
 
@@ -17,8 +17,9 @@ class ExposureConfig(AppConfig):
         # most commands never use them
         add_planner("exposure", _lazy("planning.plan"))
         add_day_job("exposure", _lazy("runner.day"))
-        add_runner("escalation", _lazy("runner.deliver"))  # runner.EMAIL and runner.CHAT
-        add_runner("escalation-chat", _lazy("runner.nothing"))  # `deliver` performs both kinds
+        performer = _lazy("runner.performer")  # one for both kinds: they share a connection
+        add_performer("escalation", performer)
+        add_performer("escalation-chat", performer)
         add_note("digest", _lazy("digest.note"))
         disputes.connect()
 

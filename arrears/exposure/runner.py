@@ -1,12 +1,11 @@
 """Performing the escalation work's outbox rows (extensions.add_runner), after the day's email.
 
 Kinds: `escalation` (an internal email: alerts, recommendations, the digest) and
-`escalation-chat` (the digest as a signed Slack-compatible webhook). Each row is claimed with a
-conditional UPDATE (queued -> sending, one worker wins), performed, then marked sent together
-with its stored Message; a temporary failure goes back to the queue with backoff, a permanent
-one is marked failed. The guarantee is the email channel's: exactly once except across a crash
-between the far side accepting and the row being marked, when the next run sends it again
-(`X-Arrears-Key` lets the receiver drop the duplicate).
+`escalation-chat` (the digest as a signed Slack-compatible webhook), performed in the one
+outbox loop (dunning/loop.py: claim, lease, retries, the failure alert), then marked sent
+together with the stored Message. The guarantee is the email channel's: exactly once except
+across a crash between the far side accepting and the row being marked, when the next run sends
+it again (`X-Arrears-Key` lets the receiver drop the duplicate).
 
 Once per `arrears apply`, `day` records which approvals are waiting (for the alert the next
 day's plan raises), from the plan just made, and queues the day's digest; delivering (every
@@ -15,21 +14,19 @@ day's plan raises), from the plan just made, and queues the day's digest; delive
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
-from arrears.channels.base import Outgoing, TransportError
+from arrears.channels.base import Outgoing
 from arrears.channels.email.render import render
 from arrears.channels.email.transport import EmailTransport
 from arrears.core import planner
-from arrears.dunning.delivery import Delivery
-from arrears.dunning.models import ActionStatus, Message, OutboxAction
-from arrears.dunning.outbox import LEASE, MAX_ATTEMPTS, retry_delay, worker_name
+from arrears.dunning.loop import Performer
+from arrears.dunning.models import Message, OutboxAction
 from arrears.ledger.models import Organisation
 
 from . import chat, digest
@@ -44,12 +41,6 @@ def day(org: Organisation, on: date, plan: planner.Plan) -> None:
     day's digest (which lists them)."""
     record_waiting_approvals(org, on, plan)
     digest.queue(org, on)
-
-
-def nothing(org: Organisation, on: date, now: datetime) -> Delivery:
-    """The chat kind is registered so that the email deliverer leaves it alone; `deliver`
-    (registered for the email kind) performs both."""
-    return Delivery()
 
 
 # -- approvals ----------------------------------------------------------------------------------
@@ -76,77 +67,35 @@ def record_waiting_approvals(org: Organisation, on: date, plan: planner.Plan) ->
 
 
 # -- delivering ---------------------------------------------------------------------------------
-def deliver(org: Organisation, on: date, now: datetime) -> Delivery:
-    result = Delivery()
-    me = worker_name()
-    mine = OutboxAction.objects.for_org(org).filter(kind__in=KINDS)
-    mine.filter(status=ActionStatus.SENDING, lease_until__lt=now).update(
-        status=ActionStatus.QUEUED, claimed_by=""
-    )
-    ready = mine.filter(status=ActionStatus.QUEUED).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-    transport = EmailTransport()
-    try:
-        for pk in list(ready.order_by("pk").values_list("pk", flat=True)):
-            claimed = OutboxAction.objects.filter(pk=pk, status=ActionStatus.QUEUED).update(
-                status=ActionStatus.SENDING,
-                claimed_by=me,
-                lease_until=now + LEASE,
-                attempts=F("attempts") + 1,
-            )
-            if claimed != 1:
-                continue  # another worker has it
-            row = OutboxAction.objects.select_related("client").get(pk=pk)
-            perform(org, row, on, me, transport, result)
-    finally:
-        transport.close()
-    return result
+class EscalationPerformer(Performer):
+    """Performs `escalation` (an internal email) and `escalation-chat` (the digest posted to a
+    chat webhook) rows in the one outbox loop, which claims, retries and alerts."""
 
+    def __init__(self, loop):
+        super().__init__(loop)
+        self.transport = EmailTransport()
 
-def perform(org, row, on, me, transport, result: Delivery) -> None:
-    outgoing = None
-    try:
+    def perform(self, row: OutboxAction) -> None:
+        org, outgoing = self.loop.org, None
         if row.kind == CHAT:
+            self.loop.go(row)
             chat.post(row)
         else:
-            outgoing = compose(org, row, on)
-            transport.send(outgoing)
-    except TransportError as exc:
-        _failed(row, me, exc, result)
-        return
-    except Exception as exc:  # noqa: BLE001 - a bad row must not stop the others
-        _failed(
-            row,
-            me,
-            TransportError(f"{type(exc).__name__}: {exc}", permanent=row.attempts >= 3),
-            result,
-        )
-        return
-    with transaction.atomic():
-        sent_at = timezone.now()
-        if outgoing is not None and row.client_id is not None:
-            Message.record(row, outgoing, sent_at=sent_at)
-        OutboxAction.objects.filter(pk=row.pk, claimed_by=me).update(
-            status=ActionStatus.SENT, claimed_by="", sent_at=sent_at
-        )
-    result.sent += 1
+            outgoing = compose(org, row, self.loop.on)
+            self.loop.go(row)
+            self.transport.send(outgoing)
+        with transaction.atomic():
+            sent_at = timezone.now()
+            if outgoing is not None and row.client_id is not None:
+                Message.record(row, outgoing, sent_at=sent_at)
+            self.loop.done(row, sent_at=sent_at)
+
+    def close(self) -> None:
+        self.transport.close()
 
 
-def _failed(row, me, exc: TransportError, result: Delivery) -> None:
-    done = exc.permanent or row.attempts >= MAX_ATTEMPTS
-    OutboxAction.objects.filter(pk=row.pk, claimed_by=me).update(
-        status=ActionStatus.FAILED if done else ActionStatus.QUEUED,
-        claimed_by="",
-        last_error=exc.message,
-        next_attempt_at=None if done else timezone.now() + retry_delay(row.attempts),
-    )
-    if done:
-        result.failed += 1
-        result.problems.append(f"{row.key}: {exc.message}")
-    else:
-        result.retrying += 1
-        result.problems.append(f"{row.key}: {exc.message} (will retry)")
+def performer(loop) -> EscalationPerformer:
+    return EscalationPerformer(loop)
 
 
 def compose(org: Organisation, row: OutboxAction, on: date) -> Outgoing:

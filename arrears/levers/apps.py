@@ -17,8 +17,7 @@ class LeversConfig(AppConfig):
 
         step_performed.connect(receivers.on_step_performed, dispatch_uid="levers.step")
         settled.connect(receivers.on_settled, dispatch_uid="levers.settled")
-        # hooks first: a hook that fails queues its alert, sent by the notices in the same run
-        extensions.add_runner("hook", runner.run_hooks)
-        extensions.add_runner("level-notice", runner.send_notices)
+        extensions.add_performer("hook", runner.hooks)
+        extensions.add_performer("level-notice", runner.notices)
         guards.add_time_entry_guard("service-level", LevelGuard())
         extensions.add_context(context.maintenance_services)

@@ -73,6 +73,12 @@ class Run(OrgModel):
     cancelled = models.PositiveIntegerField(default=0)
     retrying = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    claimed_by = models.CharField(
+        max_length=120, blank=True, help_text="The process running it (empty once finished)."
+    )
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="Renewed while it runs: a crashed run is taken over."
+    )
 
     class Meta:
         constraints = [

@@ -38,6 +38,11 @@ class OutboxAction(OrgModel):
     not_before = models.DateTimeField(
         null=True, blank=True, help_text="Start of the client's send window."
     )
+    not_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="End of that send window: a row not sent by then waits for the next one.",
+    )
     to = models.JSONField(default=list)  # list of addresses
     cc = models.JSONField(default=list)
     reason = models.TextField(blank=True)
