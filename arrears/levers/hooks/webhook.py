@@ -1,33 +1,23 @@
-"""`webhook`: a signed JSON POST.
+"""`webhook`: a signed JSON POST (arrears.channels.webhook.signing says how it is signed and
+which answers are retried).
 
 The body carries a Slack-compatible `text` and the change in fields. Headers:
 `X-Arrears-Timestamp` (Unix seconds) and `X-Arrears-Signature: sha256=<hex>`, the HMAC-SHA256
 of `<timestamp>.<body>` with the hook's signing secret, so a receiver can check both who sent
 it and that it is fresh (reject old timestamps: no replay); `X-Arrears-Key` is the same on
 every retry. 2xx is success; a 5xx, 408, 429, a timeout or a refused connection is retried;
-any other 4xx is permanent (the receiver said no: retrying will not change its mind).
+any other 4xx, and a redirect (never followed), is permanent.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
-import urllib.error
-import urllib.request
 from urllib.parse import urlsplit
 
+from arrears.channels.webhook.signing import WebhookError, post_signed
 from arrears.levers.crypto import unseal
 
 from .base import Call, HookError, HookKind, Outcome, clip, positive_int, unknown_settings
-
-RETRYABLE_4XX = (408, 429)
-
-
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    mac = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
 
 
 def body_of(call: Call) -> bytes:
@@ -64,35 +54,23 @@ class WebhookHook(HookKind):
         return {"url": url, "secret": raw.get("secret", ""), "timeout": timeout}, problems
 
     def run(self, settings: dict, call: Call) -> Outcome:
-        body = body_of(call)
-        stamp = str(int(time.time()))
-        request = urllib.request.Request(
-            settings["url"],
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "arrears-hooks",
-                "X-Arrears-Timestamp": stamp,
-                "X-Arrears-Signature": sign(unseal(settings["secret"]), stamp, body),
-                "X-Arrears-Key": call.key,
-                "X-Arrears-Event": call.event,
-            },
-        )
         try:
-            with urllib.request.urlopen(request, timeout=settings["timeout"]) as response:
-                text = response.read(8192).decode("utf-8", "replace")
-                return Outcome(http_status=response.status, output=clip(text))
-        except urllib.error.HTTPError as exc:
-            text = exc.read(8192).decode("utf-8", "replace") if exc.fp else ""
-            outcome = Outcome(http_status=exc.code, output=clip(text))
-            permanent = 400 <= exc.code < 500 and exc.code not in RETRYABLE_4XX
-            raise HookError(
-                f"{settings['url']} answered {exc.code}", permanent=permanent, outcome=outcome
-            ) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise HookError(f"{settings['url']}: {reason}") from None
+            answer = post_signed(
+                settings["url"],
+                body_of(call),
+                key=call.key,
+                secret=unseal(settings["secret"]),
+                timeout=settings["timeout"],
+                user_agent="arrears-hooks",
+                headers={"X-Arrears-Event": call.event},
+            )
+        except WebhookError as exc:
+            said = exc.answer
+            outcome = Outcome(
+                http_status=said.status if said else None, output=clip(said.text) if said else ""
+            )
+            raise HookError(exc.message, permanent=exc.permanent, outcome=outcome) from None
+        return Outcome(http_status=answer.status, output=clip(answer.text))
 
     def describe(self, settings: dict) -> str:
         return f"POST {settings['url']} (signed; timeout {settings['timeout']} s)"
