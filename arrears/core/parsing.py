@@ -24,6 +24,46 @@ class Invalid(ValueError):
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
+# The dates a ledger may hold. Outside them a date is a typo (9999-12-31, 0001-01-01), and date
+# arithmetic downstream (a due date plus the ladder's offsets, a calendar's holidays) overflows.
+FIRST_DATE = date(1990, 1, 1)
+LAST_DATE = date(2100, 12, 31)
+
+# The largest amount a ledger holds: below 10^12 in any currency, so that a money column (the
+# value x 10^4 in a signed 64-bit integer, at most about 9.2 x 10^14) and the sums of a
+# client's or a ledger's rows stay exact on every database.
+MAX_AMOUNT = Decimal(10) ** 12
+
+# Control characters: C0 (NUL..US), DEL and C1, and the Unicode line and paragraph separators.
+# A value from a file must never turn into header syntax (CR LF) or end a string early (NUL).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Free text (a description, a reason) may hold tabs and line breaks; nothing else.
+_CONTROL_IN_FREE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]|\r(?!\n)")
+
+_NAMES = {0: "NUL", 9: "TAB", 10: "LF, a line feed", 13: "CR, a carriage return", 0x7F: "DEL"}
+
+
+def _control_name(char: str) -> str:
+    code = ord(char)
+    return _NAMES.get(code, f"U+{code:04X}")
+
+
+def check_text(text: str, *, free: bool = False) -> str:
+    """Refuse control characters: none at all in a one-line value (an id, a name, an email
+    address, a reference); a tab or a line break is allowed in free text."""
+    found = (_CONTROL_IN_FREE_TEXT if free else _CONTROL).search(text)
+    if found:
+        rule = (
+            "free text may hold tabs and line breaks, no other control characters"
+            if free
+            else "this value must be one line of printable text"
+        )
+        raise Invalid(
+            f"contains a control character ({_control_name(found.group())}) at character "
+            f"{found.start() + 1}; {rule}"
+        )
+    return text
+
 
 def parse_date(text: str) -> date:
     """ISO 8601 calendar date, YYYY-MM-DD."""
@@ -33,6 +73,21 @@ def parse_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise Invalid(f"{text!r} is not a real date") from None
+
+
+def check_ledger_date(value: date) -> date:
+    """A date a ledger may hold: from FIRST_DATE to LAST_DATE."""
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise Invalid(
+            f"{value.isoformat()} is outside the dates a ledger holds "
+            f"({FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()})"
+        )
+    return value
+
+
+def parse_ledger_date(text: str) -> date:
+    """An ISO date within the ledger's window (invoices, payments, contracts, time entries)."""
+    return check_ledger_date(parse_date(text))
 
 
 def parse_decimal(text: str, *, places: int | None = None, what: str = "number") -> Decimal:
@@ -52,6 +107,16 @@ def parse_amount(text: str, currency: str, *, allow_zero: bool = False) -> Decim
     value = parse_decimal(text, places=minor_units(currency), what="amount")
     if value < 0 or (value == 0 and not allow_zero):
         raise Invalid(f"{text!r}: the amount must be {'zero or ' if allow_zero else ''}positive")
+    return check_amount_size(value, text)
+
+
+def check_amount_size(value: Decimal, text: str | None = None) -> Decimal:
+    """Refuse an amount (or a rate) at or above MAX_AMOUNT: the ledger cannot hold it exactly."""
+    if abs(value) >= MAX_AMOUNT:
+        raise Invalid(
+            f"{text if text is not None else value!s}: too large; amounts are below "
+            f"{MAX_AMOUNT:,} (one trillion)"
+        )
     return value
 
 
@@ -76,6 +141,7 @@ def parse_yes_no(text: str) -> bool:
 
 
 def parse_email(text: str) -> str:
+    check_text(text)
     if not _EMAIL.fullmatch(text):
         raise Invalid(f"{text!r} is not an email address")
     return text

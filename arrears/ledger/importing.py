@@ -72,9 +72,11 @@ def _csv_rows(fh: IO[str]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         return [], iter(())
 
     def rows():
+        start = reader.line_num + 1
         for values in reader:
             if values:  # a blank line is not a row
-                yield reader.line_num, values
+                yield start, values  # where it starts: a quoted cell may span lines
+            start = reader.line_num + 1
 
     return [h.strip() for h in header], rows()
 
@@ -195,9 +197,11 @@ def _run(kind, table: _Table, result: ImportResult, chunk_size: int, dry_run: bo
                 problems.append(Problem(table.source, line, None, error))
             else:
                 chunk.rows.append((line, values))
+        kind.screen(chunk)
         records = kind.parse(chunk)
         if not problems and not dry_run:
             kind.write(records)
+    kind.checked()
     if not problems and not dry_run:
         kind.finish()
 
@@ -219,8 +223,9 @@ def _check_header(
     row = None if is_json else 1
     for name in header:
         if name not in known:
+            shown = name if name.isprintable() else repr(name)  # never a raw CR in the output
             problems.append(
-                Problem(source, row, name, f"unknown column (expected: {','.join(kind.columns)})")
+                Problem(source, row, shown, f"unknown column (expected: {','.join(kind.columns)})")
             )
     for name in header:
         if header.count(name) > 1:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from arrears.core.money import round_money
-from arrears.core.parsing import Invalid
+from arrears.core.parsing import Invalid, check_text
 from arrears.core.problems import Problem
 from arrears.ledger.models import Client, Contract, Organisation
 
@@ -46,6 +46,7 @@ class Kind:
     name: ClassVar[str]
     columns: ClassVar[tuple[str, ...]]
     required: ClassVar[frozenset[str]]  # columns a file must have; the others may be left out
+    free_text: ClassVar[frozenset[str]] = frozenset()  # may hold tabs and line breaks
 
     def __init__(self, organisation: Organisation, source: str, *, update: bool):
         self.org = organisation
@@ -75,6 +76,32 @@ class Kind:
             self.problem(line, column, str(exc))
             return None
 
+    def screen(self, chunk: Chunk) -> None:
+        """Drop the rows with a control character in a cell, each named as a problem: a value
+        from a file never becomes header syntax (CR LF) or ends a string early (NUL). One scan
+        of the whole chunk first; the rows are looked at one by one only when it finds one."""
+        columns, free = self.columns, self.free_text
+        one_line = [i for i, c in enumerate(columns) if c not in free]
+        multi = [i for i, c in enumerate(columns) if c in free]
+        try:
+            check_text(" ".join(v[i] for _, v in chunk.rows for i in one_line))
+            check_text(" ".join(v[i] for _, v in chunk.rows for i in multi), free=True)
+            return
+        except Invalid:
+            pass
+        kept = []
+        for line, values in chunk.rows:
+            clean = True
+            for column, raw in zip(columns, values, strict=True):
+                try:
+                    check_text(raw, free=column in free)
+                except Invalid as exc:
+                    self.problem(line, column, str(exc))
+                    clean = False
+            if clean:
+                kept.append((line, values))
+        chunk.rows = kept
+
     # -- the work, per kind ----------------------------------------------------------------------
     def parse(self, chunk: Chunk) -> list[Any]:
         raise NotImplementedError
@@ -82,21 +109,44 @@ class Kind:
     def write(self, records: list[Any]) -> None:
         raise NotImplementedError
 
+    def checked(self) -> None:
+        """After the last chunk is parsed (on a dry run too): problems of the whole file."""
+        for name, use in getattr(self, "_missing_policies", {}).items():
+            self.problems[use.index] = Problem(
+                self.source,
+                None,
+                None,
+                f"policy {name!r} does not exist (used by {use.rows:,} "
+                f"row{'s' if use.rows != 1 else ''}, first at row {use.first}); import it first "
+                "with arrears import policies FILE",
+            )
+
     def finish(self) -> None:
         """After the last chunk, before commit."""
 
     def export(self) -> Iterator[dict[str, str]]:
         raise NotImplementedError
 
-    def parse_policy(self, name: str) -> str:
-        """A dunning policy the organisation has (`default` means none of its own)."""
+    def policy(self, line: int, get) -> str:
+        """The row's dunning policy ("" for the default). A policy the organisation does not
+        have is one problem for the whole file, however many rows name it (checked())."""
         from arrears.dunning.policy_store import current_texts
 
+        name = self.value(line, get, "policy", check_text, required=False)
+        if not name or name == "default":
+            return ""
         if not hasattr(self, "_policies"):
             self._policies = set(current_texts(self.org))
-        if name not in self._policies:
-            raise Invalid(f"unknown policy {name!r} (known: {', '.join(sorted(self._policies))})")
-        return "" if name == "default" else name
+            self._missing_policies: dict[str, MissingPolicy] = {}
+        if name in self._policies:
+            return name
+        use = self._missing_policies.get(name)
+        if use is None:
+            self._missing_policies[name] = MissingPolicy(len(self.problems), line)
+            self.problem(None, "policy", f"policy {name!r} does not exist")  # see checked()
+        else:
+            use.rows += 1
+        return ""
 
     # -- lookups shared by several kinds ----------------------------------------------------------
     def clients(self) -> dict[str, Client]:
@@ -138,6 +188,13 @@ class Kind:
             )
             return None
         return found
+
+
+@dataclass
+class MissingPolicy:
+    index: int  # of its problem in the file's list
+    first: int  # the first row that names it
+    rows: int = 1
 
 
 def text(value: Any) -> str:

@@ -72,7 +72,7 @@ class Clients(Kind):
                 self.value(line, get, "language", parse_language, required=False) or "en",
                 self.value(line, get, "sales_owner_email", parse_email, required=False) or "",
                 self.value(line, get, "delivery_lead_email", parse_email, required=False) or "",
-                self.value(line, get, "policy", self.parse_policy, required=False) or "",
+                self.policy(line, get),
             )
             if len(self.problems) == before:
                 out.append(rec)

@@ -9,9 +9,9 @@ from arrears.core.parsing import (
     parse_amount,
     parse_choice,
     parse_country,
-    parse_date,
     parse_decimal,
     parse_int,
+    parse_ledger_date,
     parse_yes_no,
 )
 from arrears.ledger.models import Contract, Engagement
@@ -94,6 +94,7 @@ class Contracts(Kind):
     required = frozenset(
         {"contract_id", "client_id", "engagement", "payment_terms_days", "start_date"}
     )
+    free_text = frozenset({"non_essential_services", "essential_services"})
 
     def parse(self, chunk: Chunk) -> list[ContractRecord]:
         seen = self.__dict__.setdefault("_seen", {})
@@ -128,8 +129,8 @@ class Contracts(Kind):
             flags = {
                 f: self.value(line, get, f, parse_yes_no, required=False) or False for f in FLAGS
             }
-            start = self.value(line, get, "start_date", parse_date)
-            end = self.value(line, get, "end_date", parse_date, required=False)
+            start = self.value(line, get, "start_date", parse_ledger_date)
+            end = self.value(line, get, "end_date", parse_ledger_date, required=False)
             if start and end and end < start:
                 self.problem(line, "end_date", f"{end} is before the start date {start}")
             rec = ContractRecord(
@@ -164,7 +165,7 @@ class Contracts(Kind):
                 end_date=end,
                 governing_law=self.value(line, get, "governing_law", parse_country, required=False)
                 or self.org.country.split("-")[0],
-                policy=self.value(line, get, "policy", self.parse_policy, required=False) or "",
+                policy=self.policy(line, get),
                 **flags,
             )
             if len(self.problems) == before:

@@ -11,7 +11,13 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from arrears.core.parsing import Invalid, parse_amount, parse_currency, parse_date, parse_email
+from arrears.core.parsing import (
+    Invalid,
+    parse_amount,
+    parse_currency,
+    parse_email,
+    parse_ledger_date,
+)
 from arrears.ledger.models import CreditNote, Invoice, InvoiceStatus, Payment, derive_status
 from arrears.ledger.settlement import Settler
 
@@ -67,6 +73,7 @@ class Invoices(Kind):
         "description",
     )
     required = frozenset({"invoice_number", "client_id", "issue_date", "due_date", "amount"})
+    free_text = frozenset({"description"})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,7 +211,7 @@ class Invoices(Kind):
             self.problem(line, column, "is required")
             return None
         try:
-            return parse_date(raw)
+            return parse_ledger_date(raw)
         except Invalid as exc:
             self.problem(line, column, str(exc))
             return None

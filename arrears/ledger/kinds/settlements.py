@@ -16,7 +16,14 @@ from decimal import Decimal
 
 from django.db.models import Model
 
-from arrears.core.parsing import Invalid, parse_amount, parse_choice, parse_currency, parse_date
+from arrears.core.parsing import (
+    MAX_AMOUNT,
+    Invalid,
+    parse_amount,
+    parse_choice,
+    parse_currency,
+    parse_ledger_date,
+)
 from arrears.ledger.models import CreditNote, Invoice, Payment, PaymentMethod
 from arrears.ledger.settlement import Settler, undo_payment
 
@@ -80,7 +87,7 @@ class _Settlements(Kind):
             before = len(self.problems)
             ext = self.value(line, get, self.id_column)
             client = self.client(line, get)
-            on = self.value(line, get, self.date_column, parse_date)
+            on = self.value(line, get, self.date_column, parse_ledger_date)
             currency = self.value(line, get, "currency", parse_currency, required=False)
             if currency is None and client is not None:
                 currency = client.currency
@@ -136,6 +143,10 @@ class _Settlements(Kind):
                     )
                     continue
             group.parts.append(Part(line, amount, invoice))
+            if group.amount >= MAX_AMOUNT:
+                self.problem(
+                    line, "amount", f"{ext!r} comes to {group.amount}: too large for one payment"
+                )
         return []
 
     def write(self, records) -> None:
@@ -288,6 +299,7 @@ class CreditNotes(_Settlements):
         "invoice_number",
     )
     required = frozenset({"credit_note_number", "client_id", "date", "amount"})
+    free_text = frozenset({"reason"})
 
     def _undo(self, obj) -> None:
         for a in obj.allocations.select_related("invoice"):

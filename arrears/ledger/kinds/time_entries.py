@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from arrears.core.parsing import Invalid, parse_date, parse_decimal
+from arrears.core.parsing import Invalid, check_amount_size, parse_decimal, parse_ledger_date
 from arrears.ledger import guards
 from arrears.ledger.models import Invoice, TimeEntry
 
@@ -42,7 +42,7 @@ def parse_rate(text: str) -> Decimal:
     value = parse_decimal(text, places=4, what="rate")
     if value < 0:
         raise Invalid(f"{text!r}: a rate cannot be negative")
-    return value
+    return check_amount_size(value, text)
 
 
 @dataclass
@@ -75,6 +75,7 @@ class TimeEntries(Kind):
         "entry_id",
     )
     required = frozenset({"date", "client_id", "person", "hours", "bill_rate", "cost_rate"})
+    free_text = frozenset({"description"})
 
     override = ""  # a reason to accept new entries for clients a guard refuses (--override)
 
@@ -132,7 +133,7 @@ class TimeEntries(Kind):
             rec = EntryRecord(
                 line,
                 ext,
-                self.value(line, get, "date", parse_date),
+                self.value(line, get, "date", parse_ledger_date),
                 client,
                 contract,
                 self.value(line, get, "person") or "",

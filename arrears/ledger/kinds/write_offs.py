@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from arrears.core.parsing import parse_amount, parse_date
+from arrears.core.parsing import parse_amount, parse_ledger_date
 from arrears.ledger.models import Allocation, AllocationKind, Invoice, derive_status
 
 from .base import Chunk, Kind, chunked, money_text, once
@@ -25,6 +25,7 @@ class WriteOffs(Kind):
     name = "write-offs"
     columns = ("invoice_number", "date", "amount", "reason")
     required = frozenset({"invoice_number", "date", "amount", "reason"})
+    free_text = frozenset({"reason"})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,7 +53,7 @@ class WriteOffs(Kind):
             inv = invoices.get(number) if number else None
             if number and inv is None:
                 self.problem(line, "invoice_number", f"unknown invoice {number!r}")
-            on = self.value(line, get, "date", parse_date)
+            on = self.value(line, get, "date", parse_ledger_date)
             amount = None
             if inv is not None:
                 amount = self.value(
