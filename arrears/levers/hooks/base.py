@@ -9,6 +9,7 @@ retried with backoff, permanent ones are marked failed and alerted at once.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -42,8 +43,8 @@ class Call:
     def environment(self) -> dict[str, str]:
         """The variables a command hook gets. The child does not inherit arrears' own
         environment (database URL, secret key): only a plain PATH, HOME, LANG and these."""
-        env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ") if k in os.environ}
-        env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+        env = {k: os.environ[k] for k in ("HOME", "LANG", "TZ") if k in os.environ}
+        env["PATH"] = program_path()
         env.update(
             {
                 "ARREARS_HOOK_KEY": self.key,
@@ -102,10 +103,41 @@ class HookKind:
 
 
 OUTPUT_LIMIT = 4000  # characters of output kept per run
+REDACTED = "[escrowed secret]"
 
 
 def clip(text: str) -> str:
+    """The start of `text`, short enough to keep. Blank secrets first (`blank`): a secret cut
+    in two by the clip would no longer be found whole."""
     return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 15] + "\n… (cut short)"
+
+
+def blank(text: str, secret: bytes) -> str:
+    """`text` with the secret blanked out: as it is, without surrounding blank space, and (a
+    secret of several lines) each of its lines long enough to be told from ordinary words."""
+    plain = secret.decode("utf-8", "replace").strip()
+    if not plain:
+        return text
+    forms = {plain} | {line.strip() for line in plain.splitlines() if len(line.strip()) >= 8}
+    for form in sorted(forms, key=len, reverse=True):  # the whole before its parts
+        text = text.replace(form, REDACTED)
+    return text
+
+
+def program_path() -> str:
+    """The PATH a hook's program is looked up in (and runs with)."""
+    return os.environ.get("PATH") or "/usr/local/bin:/usr/bin:/bin"
+
+
+def missing_program(program: str) -> str | None:
+    """Why `program` cannot be started here, or None if it can."""
+    if shutil.which(program, path=program_path()):
+        return None
+    if os.sep in program:
+        if not os.path.exists(program):
+            return f"{program}: no such program"
+        return f"{program}: not executable"
+    return f"{program}: no such program on PATH ({program_path()})"
 
 
 def unknown_settings(raw: dict, allowed: set[str], problems: list[str]) -> None:
@@ -133,4 +165,8 @@ def argv_of(raw: dict, name: str, problems: list[str], *, required: bool = True)
     if not isinstance(value, list) or not all(isinstance(a, str) and a for a in value):
         problems.append(f"{name}: expected a list of words (program and arguments)")
         return []
+    # refused when added rather than failing on the day a client's level changes
+    why = missing_program(value[0])
+    if why:
+        problems.append(f"{name}: {why}")
     return value

@@ -8,15 +8,32 @@ import os
 import signal
 import subprocess
 
-from .base import Call, HookError, HookKind, Outcome, argv_of, clip, positive_int, unknown_settings
+from .base import (
+    Call,
+    HookError,
+    HookKind,
+    Outcome,
+    argv_of,
+    blank,
+    clip,
+    positive_int,
+    unknown_settings,
+)
 
 
 def run_program(
-    argv: list[str], env: dict[str, str], timeout: int, *, stdin: bytes | None = None
+    argv: list[str], env: dict[str, str], timeout: int, *, secret: bytes | None = None
 ) -> Outcome:
-    """Run `argv`; raise HookError unless it exits 0. Shared with the escrow kind. The program
-    gets a process group of its own, so that a timeout ends whatever it started too (a
-    background child would otherwise hold the output pipe open)."""
+    """Run `argv`; raise HookError unless it exits 0. Shared with the escrow kind, which hands
+    the program its `secret` on standard input: the secret is blanked out of the whole output
+    before the output is clipped to what is kept. The program gets a process group of its
+    own, so that a timeout ends whatever it started too (a background child would otherwise
+    hold the output pipe open)."""
+
+    def kept(output: bytes) -> str:
+        text = output.decode("utf-8", "replace")
+        return clip(blank(text, secret) if secret else text)
+
     try:
         proc = subprocess.Popen(
             argv,
@@ -31,15 +48,14 @@ def run_program(
     except PermissionError:
         raise HookError(f"{argv[0]}: not executable", permanent=True) from None
     try:
-        output, _ = proc.communicate(stdin or b"", timeout=timeout)
+        output, _ = proc.communicate(secret or b"", timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
         raise HookError(
-            f"{argv[0]} did not finish within {timeout} s",
-            outcome=Outcome(output=clip(output.decode("utf-8", "replace"))),
+            f"{argv[0]} did not finish within {timeout} s", outcome=Outcome(output=kept(output))
         ) from None
-    outcome = Outcome(exit_status=proc.returncode, output=clip(output.decode("utf-8", "replace")))
+    outcome = Outcome(exit_status=proc.returncode, output=kept(output))
     if proc.returncode != 0:
         raise HookError(f"{argv[0]} exited with status {proc.returncode}", outcome=outcome)
     return outcome

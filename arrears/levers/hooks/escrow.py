@@ -12,8 +12,6 @@ from arrears.levers.crypto import unseal
 from .base import Call, HookError, HookKind, Outcome, argv_of, positive_int, unknown_settings
 from .command import run_program
 
-REDACTED = "[escrowed secret]"
-
 
 class EscrowHook(HookKind):
     kind = "escrow"
@@ -51,14 +49,10 @@ class EscrowHook(HookKind):
             outcome = run_program(settings["withhold"], env, settings["timeout"])
             Escrow.objects.filter(pk=escrow.pk).update(withheld=True)
             return outcome
-        secret = unseal(escrow.token)
-        try:
-            outcome = run_program(settings["restore"], env, settings["timeout"], stdin=secret)
-        except HookError as exc:
-            exc.outcome.output = _redact(exc.outcome.output, secret)
-            exc.message = _redact(exc.message, secret)
-            raise
-        outcome.output = _redact(outcome.output, secret)
+        # the secret goes to the program on stdin and is blanked from what it printed
+        outcome = run_program(
+            settings["restore"], env, settings["timeout"], secret=unseal(escrow.token)
+        )
         Escrow.objects.filter(pk=escrow.pk).update(withheld=False)
         return outcome
 
@@ -67,8 +61,3 @@ class EscrowHook(HookKind):
             f"secret {settings['secret']}: withhold `{' '.join(settings['withhold'])}`, "
             f"restore `{' '.join(settings['restore'])}`"
         )
-
-
-def _redact(text: str, secret: bytes) -> str:
-    plain = secret.decode("utf-8", "replace").strip()
-    return text.replace(plain, REDACTED) if plain else text
