@@ -14,9 +14,12 @@ from arrears.env import (
     parse_email_url,
     secret_key,
 )
+from arrears.home import private_file, private_home
 
 HOME = arrears_home()
+private_home(HOME)  # 0700: the database, the secret key and documents live here
 SECRET_KEY = secret_key(HOME)
+private_file(HOME / "secret_key")  # written 0600; one left open by an older version is tightened
 DEBUG = env_bool("ARREARS_DEBUG", False)
 ALLOWED_HOSTS = env_list("ARREARS_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("ARREARS_CSRF_TRUSTED_ORIGINS", "")
@@ -74,7 +77,13 @@ def _databases() -> dict:
         if config["NAME"] != ":memory:":
             from pathlib import Path
 
-            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+            db = Path(config["NAME"])
+            db.parent.mkdir(parents=True, exist_ok=True)
+            # made 0600 before SQLite creates it (sessions, password hashes); SQLite gives its
+            # -wal and -shm files the database file's mode
+            private_file(db, create=True)
+            for side in ("-wal", "-shm"):
+                private_file(db.with_name(db.name + side))
         config["OPTIONS"] = {
             # Writers queue instead of failing at once; IMMEDIATE takes the write lock at
             # BEGIN so two workers never deadlock upgrading a read lock.

@@ -8,6 +8,7 @@ from datetime import date
 
 import click
 from rich.console import Console
+from rich.markup import escape as esc  # every value from the ledger or the user goes through it
 
 from arrears.core.parsing import Invalid, parse_date
 
@@ -33,7 +34,8 @@ def django_ready() -> None:
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    """Say what went wrong (plain text: it often quotes what the user typed) and exit."""
+    err.print(f"[bold red]error:[/] {esc(message)}", markup=True, highlight=False)
     sys.exit(code)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import django_ready, err, fail, organisation, out
+from .common import django_ready, err, esc, fail, organisation, out
 
 
 @click.command()
@@ -33,13 +33,13 @@ def init(org_name, country, email, password_file, currency, tz, accounts_email, 
     from django.core.management import call_command
 
     from arrears.ledger.models import Organisation
-    from arrears.ledger.organisations import OrganisationSpec, SetupError, create_organisation
+    from arrears.ledger.organisations import OrganisationSpec, Owner, SetupError, set_up
 
     call_command("migrate", interactive=False, verbosity=0)
     out.print("[green]✓[/] database ready")
     if Organisation.objects.exists() and not org_name:
         names = ", ".join(Organisation.objects.values_list("name", flat=True))
-        out.print(f"[green]✓[/] organisation already set up: {names}")
+        out.print(f"[green]✓[/] organisation already set up: {esc(names)}")
         return
 
     def ask(value, prompt, **kw):
@@ -71,17 +71,26 @@ def init(org_name, country, email, password_file, currency, tz, accounts_email, 
         address=address,
     )
     try:
-        org, created = create_organisation(spec)
+        made = set_up(spec)
     except SetupError as exc:
         for problem in exc.problems:
-            err.print(f"[red]✗[/] {problem}")
+            err.print(f"[red]✗[/] {esc(problem)}")
         fail("nothing was created")
-    verb = "created" if created else "already exists;"
+    org = made.organisation
+    verb = "created" if made.created else "already exists;"
     out.print(
-        f"[green]✓[/] organisation {org.name!r} {verb} "
+        f"[green]✓[/] organisation {esc(repr(org.name))} {verb} "
         f"(slug {org.slug}, {org.base_currency}, {org.timezone})"
     )
-    out.print(f"[green]✓[/] owner {email} can log in")
+    said = {
+        Owner.NEW: f"owner {email} can log in with the password given",
+        Owner.EXISTING: (
+            f"owner {email} (a login that already existed) owns it too, and logs in with their "
+            "existing password"
+        ),
+        Owner.ALREADY: f"owner {email} was already set up; their password is unchanged",
+    }
+    out.print(f"[green]✓[/] {esc(said[made.owner])}")
 
 
 @click.command()

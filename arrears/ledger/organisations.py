@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -44,7 +46,31 @@ def staff_group() -> Group:
     return group
 
 
+class Owner(StrEnum):
+    """Who owns the organisation `set_up` made or found."""
+
+    NEW = "new"  # a new login, with the password given
+    EXISTING = "existing"  # a login that existed, with its own password
+    ALREADY = "already"  # the organisation and its owner were set up: nothing changed
+
+
+class Setup(NamedTuple):
+    organisation: Organisation
+    created: bool
+    owner: Owner
+
+
 def create_organisation(spec: OrganisationSpec) -> tuple[Organisation, bool]:
+    made = set_up(spec)
+    return made.organisation, made.created
+
+
+def set_up(spec: OrganisationSpec) -> Setup:
+    """The organisation and its owner, checked all together first (SetupError: nothing is
+    written). Running it again for the same organisation and owner changes nothing. An email
+    that already has a login becomes owner of a new organisation only with that login's own
+    password (never replaced by the one given), and an organisation that exists never gets a
+    new owner this way."""
     problems: list[str] = []
 
     def check(what, parse, value):
@@ -70,24 +96,42 @@ def create_organisation(spec: OrganisationSpec) -> tuple[Organisation, bool]:
     if problems:
         raise SetupError(problems)
     slug = slugify(spec.name)[:60] or "org"
+    User = get_user_model()
     with transaction.atomic():
-        org, created = Organisation.objects.get_or_create(
-            slug=slug,
-            defaults=dict(
-                name=spec.name.strip(),
-                country=country,
-                base_currency=currency,
-                timezone=tz,
-                accounts_email=accounts,
-                postal_address=spec.address,
-            ),
-        )
-        User = get_user_model()
         user = User.objects.filter(username=email).first()
+        org = Organisation.objects.filter(slug=slug).first()
+        if org is not None:
+            if user is None or not Membership.objects.filter(organisation=org, user=user).exists():
+                raise SetupError(
+                    [
+                        f"organisation {org.name!r} exists already (slug {slug}) and {email} is "
+                        "not one of its people: `arrears init` adds no one to an organisation "
+                        "that exists"
+                    ]
+                )
+            return Setup(org, False, Owner.ALREADY)
+        if user is not None and not user.check_password(spec.password):
+            raise SetupError(
+                [
+                    f"{email} already has a login, and the password given is not its password: "
+                    f"to make them owner of {spec.name.strip()!r} too, give their own password "
+                    "(it is never replaced here)"
+                ]
+            )
+        org = Organisation.objects.create(
+            slug=slug,
+            name=spec.name.strip(),
+            country=country,
+            base_currency=currency,
+            timezone=tz,
+            accounts_email=accounts,
+            postal_address=spec.address,
+        )
+        owner = Owner.EXISTING if user is not None else Owner.NEW
         if user is None:
             user = User.objects.create_user(username=email, email=email, password=spec.password)
         user.is_staff = True
         user.save(update_fields=["is_staff"])
         user.groups.add(staff_group())
-        Membership.objects.get_or_create(organisation=org, user=user, defaults={"role": Role.OWNER})
-    return org, created
+        Membership.objects.create(organisation=org, user=user, role=Role.OWNER)
+    return Setup(org, True, owner)
