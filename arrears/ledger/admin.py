@@ -23,6 +23,7 @@ from arrears.ledger.models import (
     Role,
     TimeEntry,
 )
+from arrears.ledger.models.protection import deletion_refused
 from arrears.ledger.settlement import Settler
 
 
@@ -35,23 +36,55 @@ def member_orgs(request) -> list[int]:
 
 
 class OrgScoped(admin.ModelAdmin):
-    """Rows of the user's organisations only; foreign keys offer only those organisations'
-    rows; a new row belongs to the user's organisation when there is just one."""
+    """Rows of the user's organisations only. A row's foreign keys offer only its own
+    organisation's rows (a new row's: the user's organisations), and the model refuses a save
+    that points at another organisation's row, whatever the form posted. A new row belongs to
+    the user's organisation when there is just one."""
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs if request.user.is_superuser else qs.filter(organisation__in=member_orgs(request))
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        request._arrears_row_org = getattr(obj, "organisation_id", None)
+        form = super().get_form(request, obj, change, **kwargs)
+        orgs = member_orgs(request)
+        if obj is not None or request.user.is_superuser or len(orgs) != 1:
+            return form
+
+        class NewRowForm(form):
+            """The row's organisation is known before the checks run (they compare it with
+            the organisation of every row it points at)."""
+
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                if self.instance.organisation_id is None:
+                    self.instance.organisation_id = orgs[0]
+
+        NewRowForm.__name__ = form.__name__
+        return NewRowForm
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         model = db_field.related_model
-        if not request.user.is_superuser:
-            if model is Organisation:
+        row_org = getattr(request, "_arrears_row_org", None)
+        if model is Organisation:
+            if not request.user.is_superuser:
                 kwargs["queryset"] = Organisation.objects.filter(pk__in=member_orgs(request))
-            elif any(f.name == "organisation" for f in model._meta.fields):
+        elif any(f.name == "organisation" for f in model._meta.fields):
+            if row_org is not None:
+                kwargs["queryset"] = model._default_manager.filter(organisation_id=row_org)
+            elif not request.user.is_superuser:
                 kwargs["queryset"] = model._default_manager.filter(
                     organisation__in=member_orgs(request)
                 )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_deleted_objects(self, objs, request):
+        """Money records others depend on are never deleted: they are listed as protected,
+        with the correction to make instead."""
+        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
+        refusals = [why for why in map(deletion_refused, objs) if why]
+        return deleted, counts, perms, [*protected, *refusals]
 
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])

@@ -1,5 +1,6 @@
 """The ledger's models, one module per concept."""
 
+from . import protection  # noqa: F401  (its receivers keep money records from deletion)
 from .client import Client, Contact, ContactRole, ContactRoleAssignment
 from .contract import Contract, Engagement
 from .document import Document, DocumentKind

@@ -1,11 +1,12 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
 from arrears.ledger.fields import FixedDecimalField, money_field
 
-from .scoping import OrgModel
+from .scoping import OrgModel, check_fields
 
 
 class InvoiceStatus(models.TextChoices):
@@ -70,6 +71,10 @@ class Invoice(OrgModel):
     def __str__(self) -> str:
         return self.number
 
+    def clean(self):
+        if self.contract_id and self.client_id and self.contract.client_id != self.client_id:
+            raise ValidationError("The contract is another client's.")
+
     @property
     def outstanding(self) -> Decimal:
         return self.total - self.paid - self.credited - self.written_off
@@ -104,3 +109,6 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    def clean_fields(self, exclude=None):
+        check_fields(self, exclude)

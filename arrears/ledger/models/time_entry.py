@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -55,3 +56,11 @@ class TimeEntry(OrgModel):
 
     def __str__(self) -> str:
         return f"{self.date} {self.person} {self.hours}h"
+
+    def clean(self):
+        if self.client_id is None:
+            return
+        if self.contract_id and self.contract.client_id != self.client_id:
+            raise ValidationError("The contract is another client's.")
+        if self.invoice_id and self.invoice.client_id != self.client_id:
+            raise ValidationError("The invoice is another client's.")
