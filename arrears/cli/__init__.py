@@ -6,7 +6,7 @@ import click
 
 from arrears import __version__
 
-from . import dunning, exposure, ledger, levers, money, plans, policy, reports, setup
+from . import dunning, exposure, ledger, levers, money, org, plans, policy, reports, setup
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -25,6 +25,6 @@ def main(org: str | None) -> None:
     """
 
 
-for module in (setup, ledger, reports, policy, dunning, money, levers, plans, exposure):
+for module in (setup, ledger, reports, policy, dunning, money, levers, plans, exposure, org):
     for command in module.COMMANDS:
         main.add_command(command)

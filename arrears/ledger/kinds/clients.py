@@ -22,6 +22,7 @@ FIELDS = (
     "sales_owner_email",
     "delivery_lead_email",
     "policy",
+    "postal_address",
 )
 
 
@@ -37,12 +38,14 @@ class ClientRecord:
     sales_owner_email: str
     delivery_lead_email: str
     policy: str
+    postal_address: str
 
 
 class Clients(Kind):
     name = "clients"
     columns = ("client_id", *FIELDS)
     required = frozenset({"client_id", "name", "country", "timezone", "currency"})
+    free_text = frozenset({"postal_address"})  # one line per line of the address
 
     def parse(self, chunk: Chunk) -> list[ClientRecord]:
         seen = self.__dict__.setdefault("_seen", {})
@@ -73,6 +76,7 @@ class Clients(Kind):
                 self.value(line, get, "sales_owner_email", parse_email, required=False) or "",
                 self.value(line, get, "delivery_lead_email", parse_email, required=False) or "",
                 self.policy(line, get),
+                self.value(line, get, "postal_address", required=False) or "",
             )
             if len(self.problems) == before:
                 out.append(rec)

@@ -26,6 +26,9 @@ class Client(OrgModel):
     policy = models.SlugField(
         max_length=60, blank=True, help_text="Dunning policy (empty: default)."
     )
+    postal_address = models.TextField(
+        blank=True, help_text="Where letters go (the final demand): street, town, postcode."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
