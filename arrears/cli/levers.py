@@ -73,7 +73,9 @@ def _set(org, client, to, reason, by):
     from arrears.dunning.decisions import DecisionError, approver
     from arrears.ledger.models import OPEN_STATUSES, Invoice
     from arrears.ledger.reports import org_today
-    from arrears.levers.runner import run_hooks, send_notices
+    from rich.markup import escape
+
+    from arrears.dunning.loop import Loop
     from arrears.levers.service import change
 
     if not (reason or "").strip():
@@ -103,12 +105,10 @@ def _set(org, client, to, reason, by):
         out.print(f"{client.external_id} is already {to}")
         return
     out.print(f"[green]✓[/] {client.external_id}: {made.from_level} → {made.to_level}")
-    from django.utils import timezone
-
-    now = timezone.now()
-    for result in (run_hooks(org, today, now), send_notices(org, today, now)):
-        for problem in result.problems:
-            err.print(f"[red]✗[/] {problem}", markup=True)
+    # the change's hooks and notices, now, through the one outbox loop
+    result = Loop(org, today, kinds=("hook", "level-notice")).run()
+    for problem in result.problems:
+        err.print(f"[red]✗[/] {escape(problem)}", markup=True)
 
 
 def _show(org, client, fmt):

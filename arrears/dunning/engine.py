@@ -192,11 +192,9 @@ def _run_day(org, on, run, now, honour_window, progress, on_ready, workers) -> R
         helper.communicate()  # they left at once
     for job in extensions.day_jobs.values():
         job(org, on, result)
-    # what the day's messages and jobs queued for the other apps (hooks, alerts, the digest)
-    merge(
-        delivery,
-        Loop(org, on, now=now, honour_window=honour_window, policies=snap.policies).run(),
-    )
+    # what the day's messages and jobs queued for the other apps (hooks, alerts, the digest);
+    # a row this loop already tried (a retry for later) is not tried again in the same run
+    deliverer.run()
     by_runner = {kind: n for kind, n in delivery.by_kind.items() if kind in extensions.performers}
     Run.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),

@@ -112,7 +112,9 @@ class Loop:
         self.me = worker_name()
         self.result = Delivery()
         self.held: set[int] = set()  # rows claimed by this worker and not finished
-        self.passed: set[int] = set()  # rows handed back this run (waiting for an earlier one)
+        # rows are claimed in id order, each once per run: a row put back for a retry, or
+        # handed back to wait for an earlier one, is left for a later run
+        self.after = 0
         self.performers: dict[object, Performer] = {}  # factory -> its performer
 
     # -- what is due ---------------------------------------------------------------------------
@@ -127,7 +129,7 @@ class Loop:
         if self.honour_window:
             q &= Q(not_before__isnull=True) | Q(not_before__lte=self.now)
             q &= Q(not_after__isnull=True) | Q(not_after__gt=self.now)
-        return self.rows().filter(q).exclude(pk__in=self.passed)
+        return self.rows().filter(q, pk__gt=self.after)
 
     def count_ready(self) -> int:
         return self.ready().count()
@@ -175,10 +177,13 @@ class Loop:
                     attempts=F("attempts") + 1,
                 )
         self.held.update(ids)
+        self.after = max(ids, default=self.after)
         return ids
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> Delivery:
+        """Perform what is ready; may be called again for what was queued meanwhile (rows
+        already tried are left for a later run). Returns the counts of every call so far."""
         self.take_over_stale()
         self.roll_windows()
         try:
@@ -258,7 +263,6 @@ class Loop:
         """Hand a claimed row back untouched, to be claimed by a later run (it waits for an
         earlier row): the attempt it was charged is given back."""
         self.finish(row, ActionStatus.QUEUED, attempts=F("attempts") - 1)
-        self.passed.add(row.pk)
 
     def failed(self, row: OutboxAction, exc: TransportError) -> bool:
         """Back to the queue with backoff, or (permanent, or out of attempts) failed and
@@ -321,8 +325,10 @@ class Loop:
         server that refuses everything must not turn into a thousand alerts."""
         from arrears.dunning.snapshot import people_of
 
-        name = row.client.name if row.client_id else self.org.name
-        line = f"{row.key} ({name}): {why}"
+        if row.client_id is None:  # the digest: the run's output and its record say it
+            log.error("%s: %s", row.key, why)
+            return
+        line = f"{row.key} ({row.client.name}): {why}"
         alert, created = OutboxAction.objects.get_or_create(
             organisation=self.org,
             key=f"send-failed/{self.on}",
