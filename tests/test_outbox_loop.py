@@ -227,3 +227,32 @@ def test_a_worker_slower_than_its_lease_cannot_mark_the_row_sent_and_the_team_is
             "SELECT last_error FROM dunning_outboxaction WHERE key = %s", (f"send-failed/{DAY}",)
         )
         assert "nudge-1/C0000/INV-0000" in alert and "took it over" in alert
+
+
+@pytest.mark.django_db
+def test_a_row_that_breaks_the_planner_is_alerted_once_and_the_other_clients_get_their_day(
+    ledger, smtp
+):
+    """The defect (issue 14): a due date of 9999-12-31 planted in the database crashed `plan`,
+    `apply` and the daily job for every client (OverflowError)."""
+    from arrears.dunning.models import OutboxAction
+    from arrears.ledger.models import Invoice
+
+    ledger.invoices(
+        "INV-1,C1,2026-04-01,2026-05-05,1200.00", "INV-9,NZ,2026-04-01,2026-05-05,90.00"
+    )
+    Invoice.objects.filter(number="INV-9").update(due_date=date(9999, 12, 31))
+    out = ledger("apply", "--date", DAY, ok=False)
+    assert "NZ: could not be planned: OverflowError" in out.output
+    assert "Traceback" not in out.output
+    assert smtp.keys()[:1] == ["nudge-1/C1/INV-1"]  # the other client's day went on
+    alert = [m for m in smtp.messages if m.subject.startswith("Kiwi Cloud Ltd:")]
+    assert [m.subject for m in alert] == [
+        "Kiwi Cloud Ltd: today's reminders could not be worked out"
+    ]
+    assert "accounts@northwind.example" in alert[0].rcpt_tos or alert[0].rcpt_tos
+    ledger("apply", "--date", "2026-05-09", ok=False)
+    assert OutboxAction.objects.filter(key__startswith="client-error/NZ/").count() == 1
+    assert len([m for m in smtp.messages if m.subject.startswith("Kiwi")]) == 1  # alerted once
+    plan = ledger("plan", "--date", DAY, ok=None)
+    assert "Traceback" not in plan.output

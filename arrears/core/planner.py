@@ -65,6 +65,16 @@ class ClientState(NamedTuple):
 
 
 @dataclass(frozen=True)
+class ClientError:
+    """A client whose day could not be worked out (bad data raised): recorded and alerted;
+    the other clients' days go on."""
+
+    client_pk: int
+    client_id: str
+    message: str
+
+
+@dataclass(frozen=True)
 class People:
     """The organisation's own people, for internal roles."""
 
@@ -150,6 +160,7 @@ class Plan:
     idle: tuple[Idle, ...] = ()
     broken: tuple[BrokenPromise, ...] = ()
     untold: Mapping[str, int] = field(default_factory=dict)  # statuses not asked for: counts
+    errors: tuple[ClientError, ...] = ()  # clients that could not be planned
 
     def count(self, status: str) -> int:
         return self.untold.get(status, 0) + sum(1 for a in self.actions if a.status == status)
@@ -200,9 +211,18 @@ def plan(
     actions: list[Action] = []
     idle: list[Idle] = []
     broken: list[BrokenPromise] = []
-    for _, client_pk in sorted([(clients[pk][1], pk) for pk in by_client]):  # external id
-        ClientDay(day, clients[client_pk], by_client[client_pk]).run(actions, idle, broken)
-    return Plan(on, tuple(actions), tuple(idle), tuple(broken), dict(day.untold))
+    errors: list[ClientError] = []
+    for external_id, client_pk in sorted([(clients[pk][1], pk) for pk in by_client]):
+        mine: tuple[list, list, list] = ([], [], [])
+        try:
+            ClientDay(day, clients[client_pk], by_client[client_pk]).run(*mine)
+        except Exception as exc:  # noqa: BLE001 - one bad row never stops the day
+            errors.append(ClientError(client_pk, external_id, f"{type(exc).__name__}: {exc}"))
+            continue
+        actions += mine[0]
+        idle += mine[1]
+        broken += mine[2]
+    return Plan(on, tuple(actions), tuple(idle), tuple(broken), dict(day.untold), tuple(errors))
 
 
 def forecast(

@@ -128,7 +128,7 @@ class MessagePerformer(Performer):
             if not wanted:
                 return self.cancel(row, "already performed by another action")
         invoices, dropped = self.recheck(row, wanted)
-        if not invoices and row.step != "send-failed":
+        if not invoices and (wanted or row.step not in NO_RECORDS):  # alerts may name none
             return self.cancel(row, "; ".join(dropped) or "nothing left to send")
         if len(invoices) < len(wanted):
             kept = {i.pk for i in invoices}

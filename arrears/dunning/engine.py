@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,11 +19,13 @@ from django.utils import timezone
 from arrears.core import planner
 from arrears.dunning import extensions
 from arrears.dunning.loop import Delivery, Loop, lease
-from arrears.dunning.models import Run
+from arrears.dunning.models import OutboxAction, Run
 from arrears.dunning.outbox import claimant_is_dead, enqueue, worker_name
 from arrears.dunning.snapshot import Snapshot, load
 from arrears.dunning.turns import in_memory
 from arrears.ledger.models import OPEN_STATUSES, Client, Invoice, Organisation
+
+log = logging.getLogger("arrears.engine")
 
 
 @dataclass
@@ -119,6 +123,30 @@ def run_day(
         raise
 
 
+def record_errors(org: Organisation, plan: planner.Plan, snap: Snapshot) -> None:
+    """Each client the planner could not plan (bad data raised): logged, and one alert to the
+    accounting team per client and problem (not one a day), in the client's timeline."""
+    for error in plan.errors:
+        log.error("planning %s on %s failed: %s", error.client_id, plan.on, error.message)
+        digest = hashlib.sha256(error.message.encode()).hexdigest()[:12]
+        OutboxAction.objects.get_or_create(
+            organisation=org,
+            key=f"client-error/{error.client_id}/{digest}",
+            defaults={
+                "client_id": error.client_pk,
+                "step": "client-error",
+                "kind": "internal",
+                "level": "client",
+                "template": "client-error",
+                "policy": "",
+                "scheduled_for": plan.on,
+                "to": list(snap.people.accounting or (org.accounts_email,)),
+                "reason": error.message,
+                "data": {"error": error.message, "client_id": error.client_id},
+            },
+        )
+
+
 def start_run(org: Organisation, on: date, *, daily: bool) -> Run | None:
     """A new run, claimed by this process with a lease like an outbox row's. The daily run is
     once per organisation and day: None when it finished, or runs in a live process; a daily
@@ -166,6 +194,7 @@ def _run_day(org, on, run, now, honour_window, progress, on_ready, workers) -> R
         ):
             clients_tz[pk] = (tz, snap.policies["default"])
         queued = enqueue(org, result, clients_tz)
+        record_errors(org, result, snap)
         renew_run(run)
         deliverer = Loop(
             org,
@@ -195,6 +224,9 @@ def _run_day(org, on, run, now, honour_window, progress, on_ready, workers) -> R
     # what the day's messages and jobs queued for the other apps (hooks, alerts, the digest);
     # a row this loop already tried (a retry for later) is not tried again in the same run
     deliverer.run()
+    delivery.problems[:0] = [
+        f"{e.client_id}: could not be planned: {e.message}" for e in result.errors
+    ]
     by_runner = {kind: n for kind, n in delivery.by_kind.items() if kind in extensions.performers}
     Run.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),

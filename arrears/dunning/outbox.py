@@ -42,7 +42,8 @@ from arrears.ledger.models import Organisation
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 BACKOFF = (1, 5, 30, 120, 360, 720, 1440)  # multiples of ARREARS_RETRY_BASE_SECONDS
-NO_RECORDS = ("promise-broken", "send-failed")  # internal alerts: the key alone makes them once
+# internal alerts: the key alone makes them once
+NO_RECORDS = ("promise-broken", "send-failed", "client-error")
 
 
 def retry_delay(attempts: int) -> timedelta:
