@@ -10,10 +10,11 @@ class TransportError(Exception):
     """Delivery failed. `permanent` failures are not retried (a 5xx, no such recipient);
     temporary ones are, with backoff (a 4xx, a refused connection, a timeout)."""
 
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, outcome=None):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
+        self.outcome = outcome  # what the far side said, where a channel records it (hooks)
 
 
 @dataclass(frozen=True)

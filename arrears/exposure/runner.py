@@ -22,6 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from arrears.channels.base import Outgoing
+from arrears.channels.chat.transport import ChatTransport
+from arrears.channels.email import sender
 from arrears.channels.email.render import render
 from arrears.channels.email.transport import EmailTransport
 from arrears.core import planner
@@ -29,7 +31,7 @@ from arrears.dunning.loop import Performer
 from arrears.dunning.models import Message, OutboxAction
 from arrears.ledger.models import Organisation
 
-from . import chat, digest
+from . import digest
 from .models import ApprovalWait
 
 EMAIL, CHAT = "escalation", "escalation-chat"
@@ -73,13 +75,14 @@ class EscalationPerformer(Performer):
 
     def __init__(self, loop):
         super().__init__(loop)
-        self.transport = EmailTransport()
+        self.transport, self.chat = EmailTransport(), ChatTransport()
 
     def perform(self, row: OutboxAction) -> None:
         org, outgoing = self.loop.org, None
         if row.kind == CHAT:
+            data = row.data or {}
             self.loop.go(row)
-            chat.post(row)
+            self.chat.post(data.get("url", ""), data.get("text", ""), key=row.key)
         else:
             outgoing = compose(org, row, self.loop.on)
             self.loop.go(row)
@@ -119,7 +122,7 @@ def compose(org: Organisation, row: OutboxAction, on: date) -> Outgoing:
         subject,
         text,
         html,
-        f"{org.name} <{settings.DEFAULT_FROM_EMAIL}>",
+        sender(org.name, settings.DEFAULT_FROM_EMAIL),
         tuple(row.to),
         tuple(row.cc),
         org.accounts_email,

@@ -22,15 +22,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from arrears.channels import HOOKS
 from arrears.channels.base import TransportError
 from arrears.channels.email.transport import EmailTransport
+from arrears.channels.hooks import Call, Outcome, clip
 from arrears.dunning.compose import compose
 from arrears.dunning.loop import Performer
 from arrears.dunning.models import ActionStatus, Message, OutboxAction
 
-from .hooks import HOOKS, Call, HookError
-from .hooks.base import clip
-from .models import Hook, HookRun, RunOutcome
+from .models import Escrow, Hook, HookRun, RunOutcome
 from .notices import queue_hook_failed
 
 log = logging.getLogger("arrears.levers")
@@ -59,8 +59,11 @@ class HookPerformer(Performer):
             outcome=RunOutcome.RUNNING,
         )
         if problems:
-            self.hook_failed(row, attempt, HookError("; ".join(problems), permanent=True))
+            self.hook_failed(row, attempt, TransportError("; ".join(problems), permanent=True))
             return
+        escrow = None
+        if hook.kind == "escrow":
+            escrow = Escrow.objects.filter(client_id=row.client_id, name=settings["secret"]).first()
         call = Call(
             key=row.key,
             hook=hook.name,
@@ -73,19 +76,21 @@ class HookPerformer(Performer):
             client_id=row.client.external_id,
             client_name=row.client.name,
             reason=row.reason,
+            sealed=escrow.token if escrow else "",
         )
         try:
             outcome = kind.run(settings, call)
-        except HookError as exc:
+        except TransportError as exc:
             self.hook_failed(row, attempt, exc)
             return
         except Exception as exc:  # noqa: BLE001 - a bug in a hook kind: retried a few times
             log.exception("hook %s raised", row.key)
-            self.hook_failed(
-                row, attempt, HookError(f"{type(exc).__name__}: {exc}", permanent=row.attempts >= 3)
-            )
+            why = f"{type(exc).__name__}: {exc}"
+            self.hook_failed(row, attempt, TransportError(why, permanent=row.attempts >= 3))
             return
         with transaction.atomic():
+            if escrow is not None:  # withheld until the restore has run
+                Escrow.objects.filter(pk=escrow.pk).update(withheld=call.event.startswith("enter:"))
             HookRun.objects.filter(pk=attempt.pk).update(
                 outcome=RunOutcome.OK,
                 exit_status=outcome.exit_status,
@@ -110,14 +115,15 @@ class HookPerformer(Performer):
             Q(status=ActionStatus.SENDING) | Q(data__hook=row.data.get("hook"))
         ).exists()
 
-    def hook_failed(self, row: OutboxAction, attempt: HookRun, exc: HookError) -> None:
+    def hook_failed(self, row: OutboxAction, attempt: HookRun, exc: TransportError) -> None:
         """The loop's retry or give-up, and the attempt's outcome beside it."""
-        gave_up = self.loop.failed(row, TransportError(exc.message, permanent=exc.permanent))
+        gave_up = self.loop.failed(row, exc)
+        said = exc.outcome or Outcome()
         HookRun.objects.filter(pk=attempt.pk).update(
             outcome=RunOutcome.FAILED if gave_up else RunOutcome.RETRY,
-            exit_status=exc.outcome.exit_status,
-            http_status=exc.outcome.http_status,
-            output=clip("\n".join(x for x in (exc.message, exc.outcome.output) if x)),
+            exit_status=said.exit_status,
+            http_status=said.http_status,
+            output=clip("\n".join(x for x in (exc.message, said.output) if x)),
             finished_at=timezone.now(),
         )
         if gave_up:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from arrears.channels.kinds import KIND_CHOICES
 from arrears.ledger.models.scoping import OrgModel
 
 
@@ -27,7 +28,7 @@ class OutboxAction(OrgModel):
         help_text="Empty for organisation-wide actions (the daily digest).",
     )
     step = models.CharField(max_length=60)
-    kind = models.CharField(max_length=16)
+    kind = models.CharField(max_length=16, choices=KIND_CHOICES)  # channels/kinds.py
     level = models.CharField(max_length=8)
     template = models.CharField(max_length=60)
     policy = models.CharField(max_length=60)

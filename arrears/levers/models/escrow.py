@@ -5,7 +5,7 @@ from arrears.ledger.models.scoping import OrgModel
 
 class Escrow(OrgModel):
     """A client's secret (a deployment key, a token) kept encrypted at rest with Fernet
-    (arrears.levers.crypto). `withheld` is true while the suspension keeps it from the client."""
+    (arrears.channels.escrow.crypto). `withheld` is true while the suspension keeps it from the client."""
 
     client = models.ForeignKey("ledger.Client", on_delete=models.CASCADE, related_name="+")
     name = models.SlugField(max_length=60)

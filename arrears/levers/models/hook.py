@@ -1,24 +1,19 @@
 from django.db import models
 
+from arrears.channels.kinds import HOOK_CHOICES
 from arrears.ledger.models.scoping import OrgModel
-
-
-class HookKind(models.TextChoices):
-    WEBHOOK = "webhook", "Signed webhook"
-    COMMAND = "command", "Command"
-    ESCROW = "escrow", "Credential escrow"
 
 
 class Hook(OrgModel):
     """Something to run when a client's level changes: for the whole organisation (no client)
     or one client. `events` are `enter:<level>` / `restore:<level>`; `settings` belong to the
-    kind and are checked by it (arrears.levers.hooks) whenever they are written or read."""
+    kind and are checked by it (arrears.channels.HOOKS) whenever they are written or read."""
 
     name = models.SlugField(max_length=60)
     client = models.ForeignKey(
         "ledger.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    kind = models.CharField(max_length=10, choices=HookKind.choices)
+    kind = models.CharField(max_length=10, choices=HOOK_CHOICES)  # channels/kinds.py
     events = models.JSONField(default=list)
     settings = models.JSONField(default=dict)
     enabled = models.BooleanField(default=True)

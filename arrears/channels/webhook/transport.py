@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+from arrears.channels.base import TransportError
+from arrears.channels.escrow.crypto import unseal
+from arrears.channels.hooks import Call, HookKind, Outcome, clip, positive_int, unknown_settings
 from arrears.channels.webhook.signing import WebhookError, post_signed
-from arrears.levers.crypto import unseal
-
-from .base import Call, HookError, HookKind, Outcome, clip, positive_int, unknown_settings
 
 
 def body_of(call: Call) -> bytes:
@@ -38,7 +38,7 @@ def body_of(call: Call) -> bytes:
     ).encode()
 
 
-class WebhookHook(HookKind):
+class WebhookTransport(HookKind):
     kind = "webhook"
 
     def check(self, raw: dict) -> tuple[dict, list[str]]:
@@ -69,7 +69,7 @@ class WebhookHook(HookKind):
             outcome = Outcome(
                 http_status=said.status if said else None, output=clip(said.text) if said else ""
             )
-            raise HookError(exc.message, permanent=exc.permanent, outcome=outcome) from None
+            raise TransportError(exc.message, permanent=exc.permanent, outcome=outcome) from None
         return Outcome(http_status=answer.status, output=clip(answer.text))
 
     def describe(self, settings: dict) -> str:

@@ -1,9 +1,11 @@
-"""What every hook kind shares: the call it is given, what it reports, its one error type.
+"""What the hook channels (webhook/, command/, escrow/) share: the call each is given, what it
+reports, the settings checks.
 
-A kind is a class with `kind`, `check(raw) -> (settings, problems)` (the settings it keeps,
-cleaned, or every problem with them) and `run(settings, call) -> Outcome`. It raises
-`HookError(message, permanent=...)` when the hook did not do its job: temporary failures are
-retried with backoff, permanent ones are marked failed and alerted at once.
+A hook channel is a class with `kind`, `check(raw) -> (settings, problems)` (the settings it
+keeps, cleaned, or every problem with them) and `run(settings, call) -> Outcome`. It raises the
+channels' one error, `TransportError(message, permanent=..., outcome=Outcome(...))`, when the
+hook did not do its job: temporary failures are retried with backoff by the outbox loop,
+permanent ones are marked failed and alerted at once.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Call:
     client_id: str
     client_name: str
     reason: str
+    sealed: str = ""  # for an escrow hook: the client's escrowed secret, still sealed
 
     @property
     def text(self) -> str:
@@ -67,14 +70,6 @@ class Outcome:
     exit_status: int | None = None
     http_status: int | None = None
     output: str = ""
-
-
-class HookError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False, outcome: Outcome | None = None):
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.outcome = outcome or Outcome()
 
 
 EVERY_CHANGE = (

@@ -7,13 +7,13 @@ which child processes inherit), and the secret is blanked out of the logged outp
 
 from __future__ import annotations
 
-from arrears.levers.crypto import unseal
+from arrears.channels.base import TransportError
+from arrears.channels.command.transport import run_program
+from arrears.channels.escrow.crypto import unseal
+from arrears.channels.hooks import Call, HookKind, Outcome, argv_of, positive_int, unknown_settings
 
-from .base import Call, HookError, HookKind, Outcome, argv_of, positive_int, unknown_settings
-from .command import run_program
 
-
-class EscrowHook(HookKind):
+class EscrowTransport(HookKind):
     kind = "escrow"
     default_events = ("enter:suspended", "restore:suspended")
 
@@ -34,27 +34,21 @@ class EscrowHook(HookKind):
         }, problems
 
     def run(self, settings: dict, call: Call) -> Outcome:
-        from arrears.levers.models import Escrow
-
-        escrow = Escrow.objects.filter(client_id=call.client_pk, name=settings["secret"]).first()
-        if escrow is None:
-            raise HookError(
+        """`call.sealed` is the escrowed secret (sealed), looked up by the levers app."""
+        if not call.sealed:
+            raise TransportError(
                 f"no escrowed secret {settings['secret']!r} for {call.client_id} "
                 f"(arrears escrow put {call.client_id} {settings['secret']} --from-file F)",
                 permanent=True,
             )
         env = call.environment()
-        env["ARREARS_ESCROW_NAME"] = escrow.name
+        env["ARREARS_ESCROW_NAME"] = settings["secret"]
         if call.event.startswith("enter:"):
-            outcome = run_program(settings["withhold"], env, settings["timeout"])
-            Escrow.objects.filter(pk=escrow.pk).update(withheld=True)
-            return outcome
+            return run_program(settings["withhold"], env, settings["timeout"])
         # the secret goes to the program on stdin and is blanked from what it printed
-        outcome = run_program(
-            settings["restore"], env, settings["timeout"], secret=unseal(escrow.token)
+        return run_program(
+            settings["restore"], env, settings["timeout"], secret=unseal(call.sealed)
         )
-        Escrow.objects.filter(pk=escrow.pk).update(withheld=False)
-        return outcome
 
     def describe(self, settings: dict) -> str:
         return (

@@ -8,9 +8,9 @@ import os
 import signal
 import subprocess
 
-from .base import (
+from arrears.channels.base import TransportError
+from arrears.channels.hooks import (
     Call,
-    HookError,
     HookKind,
     Outcome,
     argv_of,
@@ -24,7 +24,7 @@ from .base import (
 def run_program(
     argv: list[str], env: dict[str, str], timeout: int, *, secret: bytes | None = None
 ) -> Outcome:
-    """Run `argv`; raise HookError unless it exits 0. Shared with the escrow kind, which hands
+    """Run `argv`; raise TransportError unless it exits 0. Shared with the escrow kind, which hands
     the program its `secret` on standard input: the secret is blanked out of the whole output
     before the output is clipped to what is kept. The program gets a process group of its
     own, so that a timeout ends whatever it started too (a background child would otherwise
@@ -44,24 +44,24 @@ def run_program(
             start_new_session=True,
         )
     except FileNotFoundError:
-        raise HookError(f"{argv[0]}: no such program", permanent=True) from None
+        raise TransportError(f"{argv[0]}: no such program", permanent=True) from None
     except PermissionError:
-        raise HookError(f"{argv[0]}: not executable", permanent=True) from None
+        raise TransportError(f"{argv[0]}: not executable", permanent=True) from None
     try:
         output, _ = proc.communicate(secret or b"", timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
-        raise HookError(
+        raise TransportError(
             f"{argv[0]} did not finish within {timeout} s", outcome=Outcome(output=kept(output))
         ) from None
     outcome = Outcome(exit_status=proc.returncode, output=kept(output))
     if proc.returncode != 0:
-        raise HookError(f"{argv[0]} exited with status {proc.returncode}", outcome=outcome)
+        raise TransportError(f"{argv[0]} exited with status {proc.returncode}", outcome=outcome)
     return outcome
 
 
-class CommandHook(HookKind):
+class CommandTransport(HookKind):
     kind = "command"
 
     def check(self, raw: dict) -> tuple[dict, list[str]]:
