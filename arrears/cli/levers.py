@@ -10,9 +10,9 @@ import sys
 import click
 from rich.table import Table
 
-from arrears.levers.hooks import HOOKS  # the kinds' registry (imports no models)
+from arrears.channels import HOOKS  # the hook channels' registry (imports no models)
 
-from .common import err, fail, organisation, out
+from .common import err, esc, fail, organisation, out
 
 LEVELS = ("normal", "maintenance", "stopped", "suspended")
 
@@ -71,11 +71,9 @@ def _set(org, client, to, reason, by):
 
     from arrears.core.levels import Level
     from arrears.dunning.decisions import DecisionError, approver
+    from arrears.dunning.loop import Loop
     from arrears.ledger.models import OPEN_STATUSES, Invoice
     from arrears.ledger.reports import org_today
-    from rich.markup import escape
-
-    from arrears.dunning.loop import Loop
     from arrears.levers.service import change
 
     if not (reason or "").strip():
@@ -102,13 +100,13 @@ def _set(org, client, to, reason, by):
         triggers=list(overdue.values_list("pk", flat=True)) if to != "normal" else (),
     )
     if made is None:
-        out.print(f"{client.external_id} is already {to}")
+        out.print(f"{esc(client.external_id)} is already {to}")
         return
-    out.print(f"[green]✓[/] {client.external_id}: {made.from_level} → {made.to_level}")
+    out.print(f"[green]✓[/] {esc(client.external_id)}: {made.from_level} → {made.to_level}")
     # the change's hooks and notices, now, through the one outbox loop
     result = Loop(org, today, kinds=("hook", "level-notice")).run()
     for problem in result.problems:
-        err.print(f"[red]✗[/] {escape(problem)}", markup=True)
+        err.print(f"[red]✗[/] {esc(problem)}", markup=True)
 
 
 def _show(org, client, fmt):
@@ -155,9 +153,9 @@ def _show(org, client, fmt):
         )
         return
     since = f" since {sl.since:%Y-%m-%d %H:%M}" if sl.since else ""
-    out.print(f"{client.name} ({client.external_id}): [bold]{sl.level}[/]{since}")
+    out.print(f"{esc(client.name)} ({esc(client.external_id)}): [bold]{sl.level}[/]{since}")
     if triggers:
-        out.print(f"  restored when paid: {', '.join(triggers)}")
+        out.print(f"  restored when paid: {esc(', '.join(triggers))}")
     if not changes:
         out.print("  no change of level yet")
         return
@@ -165,14 +163,14 @@ def _show(org, client, fmt):
     for col in ("when", "change", "by", "why"):
         table.add_column(col, overflow="fold")
     for c in changes:
-        table.add_row(f"{c.on}", f"{c.from_level} → {c.to_level}", c.by, c.reason)
+        table.add_row(f"{c.on}", f"{c.from_level} → {c.to_level}", esc(c.by), esc(c.reason))
     out.print(table)
     if hooks:
         table = Table(title="Hooks", title_justify="left")
         for col in ("key", "status", "attempts", "last error"):
             table.add_column(col, overflow="fold")
         for h in hooks:
-            table.add_row(h.key, h.status, str(h.attempts), h.last_error)
+            table.add_row(esc(h.key), h.status, str(h.attempts), esc(h.last_error))
         out.print(table)
 
 
@@ -222,8 +220,8 @@ def hook_add(
 ):
     """Add the hook NAME."""
     org = organisation(ctx)
+    from arrears.channels.escrow.crypto import seal
     from arrears.core.levels import parse_event
-    from arrears.levers.crypto import seal
     from arrears.levers.models import Hook
 
     client = _client(org, client_id) if client_id else None
@@ -258,7 +256,7 @@ def hook_add(
         organisation=org, name=name, client=client, kind=kind, events=chosen, settings=settings
     )
     where = client.external_id if client else "every client"
-    out.print(f"[green]✓[/] hook {name} ({kind}) for {where} on {', '.join(chosen)}")
+    out.print(f"[green]✓[/] hook {esc(name)} ({kind}) for {esc(where)} on {', '.join(chosen)}")
 
 
 @hook.command("list")
@@ -312,7 +310,7 @@ def hook_remove(ctx, name):
     if found is None:
         fail(f"no hook {name!r}")
     found.delete()
-    out.print(f"[green]✓[/] hook {name} removed")
+    out.print(f"[green]✓[/] hook {esc(name)} removed")
 
 
 @hook.command("log")
@@ -383,7 +381,7 @@ def escrow_put(ctx, client_id, name, source):
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_slug
 
-    from arrears.levers.crypto import seal
+    from arrears.channels.escrow.crypto import seal
     from arrears.levers.models import Escrow
 
     client = _client(org, client_id)
@@ -395,7 +393,7 @@ def escrow_put(ctx, client_id, name, source):
     Escrow.objects.update_or_create(
         client=client, name=name, defaults={"organisation": org, "token": token}
     )
-    out.print(f"[green]✓[/] secret {name} of {client_id} stored in escrow (encrypted)")
+    out.print(f"[green]✓[/] secret {esc(name)} of {esc(client_id)} stored in escrow (encrypted)")
 
 
 @escrow.command("list")
@@ -416,7 +414,9 @@ def escrow_list(ctx, client_id):
         table.add_column(col)
     for e in rows:
         state = "withheld from the client" if e.withheld else "with the client"
-        table.add_row(e.client.external_id, e.name, state, f"{e.updated_at:%Y-%m-%d %H:%M}")
+        table.add_row(
+            esc(e.client.external_id), esc(e.name), state, f"{e.updated_at:%Y-%m-%d %H:%M}"
+        )
     out.print(table)
 
 
@@ -432,7 +432,7 @@ def escrow_remove(ctx, client_id, name):
     n, _ = Escrow.objects.for_org(org).filter(client=_client(org, client_id), name=name).delete()
     if not n:
         fail(f"no secret {name!r} for {client_id}")
-    out.print(f"[green]✓[/] secret {name} of {client_id} removed")
+    out.print(f"[green]✓[/] secret {esc(name)} of {esc(client_id)} removed")
 
 
 COMMANDS = [level, hook, escrow]
