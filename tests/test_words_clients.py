@@ -16,12 +16,12 @@ from .conftest import write
 
 pytestmark = pytest.mark.django_db
 
-CLIENTS = '''
+CLIENTS = """
 client_id,name,country,timezone,currency,postal_address
 C1,Acme Logistics,GB,Europe/London,GBP,"1 Canal Street
 Manchester M1 3HE"
 C2,Rheinland GmbH,DE,Europe/Berlin,EUR,
-'''
+"""
 
 
 def test_a_postal_address_over_two_lines_is_imported_and_exported_back(cli, tmp_path):

@@ -84,8 +84,11 @@ def _claims(invoices, on: date):
 
 
 def quote(org, action, invoices, on: date) -> dict:
-    """`late_charges` (one entry per invoice) and `charges_basis` for the two steps."""
-    if action.step.removesuffix("-alert") not in CHARGED_STEPS or not invoices:
+    """`late_charges` (one entry per invoice) and `charges_basis` for the two steps; for the
+    final demand also the claim itself (`claim_rows`, `claim_total`): each invoice's principal,
+    interest and fixed sum with its basis, and what they add up to."""
+    step = action.step.removesuffix("-alert")
+    if step not in CHARGED_STEPS or not invoices:
         return {}
     from arrears.channels.email.render import language_of
 
@@ -94,7 +97,8 @@ def quote(org, action, invoices, on: date) -> dict:
         invoices = [i for i in invoices if i.pk in at_step]
     lang = language_of(action.client.language)
     lines, bases = [], []
-    for invoice, claim in _claims(invoices, on):
+    claims = dict(_claims(invoices, on))
+    for invoice, claim in claims.items():
         rates = sorted({p.annual_rate_pct for p in claim.periods})
         lines.append(
             {
@@ -111,12 +115,83 @@ def quote(org, action, invoices, on: date) -> dict:
         basis = words(claim.grounds, lang) if claim.grounds else claim.basis
         if basis not in bases:
             bases.append(basis)
-    if not lines:
-        return {}
+    out = {}
+    if lines:
+        out = {
+            "late_charges": lines,
+            "charges_date": format_date(on, format="long", locale=lang),
+            "charges_basis": (" ; " if lang == "fr" else "; ").join(bases),
+        }
+    if step == "final-demand" and invoices:
+        out.update(claim_table(invoices, claims, on, lang, action.client.language or lang))
+    return out
+
+
+CLAIM_WORDS = {
+    "en": {
+        "interest": "Interest at {rates} a year from {start}",
+        "fee": "Late fee",
+        "compensation": "Fixed compensation",
+        "and": " and ",
+    },
+    "de": {
+        "interest": "Verzugszinsen zu {rates} p. a. ab {start}",
+        "fee": "Vertragliche Verzugsgebühr",
+        "compensation": "Verzugspauschale",
+        "and": " und ",
+    },
+    "fr": {
+        "interest": "Intérêts de retard au taux de {rates} l'an à compter du {start}",
+        "fee": "Pénalité de retard contractuelle",
+        "compensation": "Indemnité forfaitaire pour frais de recouvrement",
+        "and": " et ",
+    },
+}
+
+
+def claim_table(invoices, claims: dict, on: date, lang: str, locale: str) -> dict:
+    """What a letter before action claims, invoice by invoice: the principal still unpaid,
+    the interest and the fixed sum (with the clause or law they rest on), and the total per
+    currency (never added across currencies). Words in `lang`, figures and dates as `locale`
+    writes them (the client's, as in the rest of the message)."""
+    w = CLAIM_WORDS.get(lang, CLAIM_WORDS["en"])
+    money = lambda v, c: format_money(v, c, locale)  # noqa: E731
+    day = lambda d: format_date(d, format="long", locale=locale)  # noqa: E731
+    rows, totals = [], {}
+    for invoice in invoices:
+        claim = claims.get(invoice)
+        principal, currency = invoice.outstanding, invoice.currency
+        interest = claim.interest_total if claim else Decimal(0)
+        fixed = claim.compensation if claim else Decimal(0)
+        total = principal + interest + fixed
+        totals[currency] = totals.get(currency, Decimal(0)) + total
+        rates = sorted({p.annual_rate_pct for p in claim.periods}) if claim else []
+        rows.append(
+            {
+                "number": invoice.number,
+                "due_date": day(invoice.due_date),
+                "principal": money(principal, currency),
+                "interest": money(interest, currency) if interest else "",
+                "interest_label": w["interest"].format(
+                    rates=" / ".join(_pct(r, lang) for r in rates),
+                    start=day(claim.start),
+                )
+                if interest
+                else "",
+                "fixed": money(fixed, currency) if fixed else "",
+                "fixed_label": (w["fee"] if claim.contractual else w["compensation"])
+                if fixed
+                else "",
+                "total": money(total, currency),
+                "basis": (words(claim.grounds, lang) if claim.grounds else claim.basis)
+                if claim
+                else "",
+            }
+        )
     return {
-        "late_charges": lines,
-        "charges_date": format_date(on, format="long", locale=lang),
-        "charges_basis": (" ; " if lang == "fr" else "; ").join(bases),
+        "claim_rows": rows,
+        "claim_total": w["and"].join(money(v, c) for c, v in sorted(totals.items())),
+        "claim_date": day(on),
     }
 
 

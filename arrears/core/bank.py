@@ -130,4 +130,5 @@ class BankDetails(NamedTuple):
 
     def line(self, lang: str = "en") -> str:
         """The details on one line (a letter's footer)."""
-        return " · ".join(f"{label} {value}" for label, value in self.lines(lang))
+        colon = " : " if lang == "fr" else ": "  # French sets a space before a colon
+        return " · ".join(f"{label}{colon}{value}" for label, value in self.lines(lang))

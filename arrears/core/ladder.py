@@ -332,8 +332,8 @@ class ClientDay:
             reason = f"{step.id} {reason}"
         action = self._action(step, policy, items, status, reason, key=key, skips=tuple(skips))
         actions.append(action)
-        if notify and status == DUE:
-            self._notify(group, actions)
+        if notify and status == DUE:  # the alert also goes when the message is blocked
+            self._notify(group, actions, action)
 
     def _approval(self, key: str, step: Step) -> tuple[str, str]:
         decision = self.d.h.approvals.get(key)
@@ -343,13 +343,19 @@ class ClientDay:
             return BLOCKED, "rejected by a person"
         return NEEDS_APPROVAL, f"{step.id} needs an approval by an owner or leadership"
 
-    def _notify(self, group, actions) -> None:
-        """Internal alerts that ride along with a step (`notify` in the policy)."""
+    def _notify(self, group, actions, message: Action) -> None:
+        """Internal alerts that ride along with a step (`notify` in the policy). Each carries
+        the message's key, and its status and reason when it cannot be sent (no contact), so
+        that the alert says what became of it (dunning/outcome.py)."""
         by_step = defaultdict(list)
         for inv, s, policy, *_ in group:
             if s.notify:
                 by_step[s.id].append((inv, s, policy))
         c = self.c
+        goes = message.status == DUE
+        said = (("message", message.key), ("message_status", message.status))
+        if not goes:
+            said += (("message_reason", message.reason),)
         for sid, entries in by_step.items():
             s, policy = entries[0][1], entries[0][2]
             alert = f"{sid}-alert"
@@ -370,13 +376,13 @@ class ClientDay:
                         self._internal(s.notify),
                         (),
                         items,
-                        f"{sid} sent to {c.name}",
+                        f"{sid} for {c.name}" if goes else f"{sid} not sent: {message.reason}",
                         "step-alert",
                         policy.name,
                         False,
                         (),
                         None,
-                        (),
+                        said,
                     ),
                 )
             )

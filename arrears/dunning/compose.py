@@ -13,6 +13,7 @@ from babel.dates import format_date
 from django.conf import settings
 
 from arrears.channels.base import Outgoing
+from arrears.channels.email import sender
 from arrears.channels.email.attachments import for_action
 from arrears.channels.email.render import language_of, render
 from arrears.core.calendar import calendar_for
@@ -21,6 +22,7 @@ from arrears.core.policy import Policy
 from arrears.dunning import extensions
 from arrears.dunning.letters import letter
 from arrears.dunning.models import OutboxAction
+from arrears.dunning.outcome import outcome
 from arrears.ledger.models import Client, Invoice, Organisation, TimeEntry
 
 # What the next step is called when a message announces it.
@@ -56,6 +58,9 @@ NEXT_STEP = {
 WORDS = {
     "en": {
         "up_to": "up to {n}",
+        "day": "{n} day",
+        "days": "{n} days",
+        "up_to_days": "up to {n} days",
         "invoice": "Invoice",
         "invoices": "Invoices",
         "the_invoice": "invoice",
@@ -65,6 +70,9 @@ WORDS = {
     },
     "de": {
         "up_to": "bis zu {n}",
+        "day": "{n} Tag",
+        "days": "{n} Tage",
+        "up_to_days": "bis zu {n} Tage",
         "invoice": "Rechnung",
         "invoices": "Rechnungen",
         "the_invoice": "die Rechnung",
@@ -74,6 +82,9 @@ WORDS = {
     },
     "fr": {
         "up_to": "jusqu'à {n}",
+        "day": "{n} jour",
+        "days": "{n} jours",
+        "up_to_days": "jusqu'à {n} jours",
         "invoice": "Facture",
         "invoices": "Factures",
         "the_invoice": "la facture",
@@ -82,6 +93,10 @@ WORDS = {
         "team": "service comptable",
     },
 }
+
+
+# A letter before action gives the client this many days to pay before proceedings start.
+FINAL_DEMAND_DAYS = 14
 
 
 @lru_cache(maxsize=4096)  # a run's messages speak of a few hundred distinct days
@@ -149,9 +164,15 @@ def context(
         if focus
         else "",
         "not_yet_due": _join(rest, w["and"]),
+        "reference": ", ".join(i.number for i in focus),  # what a payment should quote
         "due_date": fmt_date(focus[0].due_date) if focus else "",
+        # the wording follows the days overdue on the day the message goes out, whatever
+        # step it is for: a `due` reminder sent after a weekend says how late it is
         "days_overdue": oldest,
+        "overdue": oldest > 0,
+        "due_today": oldest == 0,
         "late_by": str(oldest) if len(focus) == 1 else w["up_to"].format(n=oldest),
+        "late_days": _days(oldest, len(focus) == 1, w),
         "total": _join([format_money(v, c, locale) for c, v in sorted(owed.items())], w["and"]),
         "table_total": _join(
             [format_money(v, c, locale) for c, v in sorted(_sums(invoices).items())], w["and"]
@@ -164,7 +185,13 @@ def context(
         "delivery_lead": client.delivery_lead_email,
         "alerted_step": action.step.removesuffix("-alert"),
         "resources": _resources(client, on, w["and"]) if action.step == "nudge-2" else "",
+        "bank": [] if internal else org.bank.lines(lang),
     }
+    if action.step == "final-demand":  # the date the letter gives, on a business day there
+        ctx["deadline_days"] = FINAL_DEMAND_DAYS
+        ctx["deadline"] = fmt_date(
+            calendar_for(client.country).on_or_after(on + timedelta(days=FINAL_DEMAND_DAYS))
+        )
     step_id = action.step.removesuffix("-alert")
     if policy is not None and invoices:
         nxt = _next_step(policy, step_id, invoices[0], client, on)
@@ -172,6 +199,13 @@ def context(
             ctx["next_step_label"] = NEXT_STEP[lang].get(nxt[0], nxt[0])
             ctx["next_step_date"] = fmt_date(nxt[1])
     return ctx
+
+
+def _days(n: int, single: bool, w: dict[str, str]) -> str:
+    """`1 day`, `3 days`, `up to 3 days` in the reader's language."""
+    if not single:
+        return w["up_to_days"].format(n=n)
+    return w["day" if n == 1 else "days"].format(n=n)
 
 
 def _sums(invoices) -> dict[str, Decimal]:
@@ -235,12 +269,14 @@ def compose(
     ctx = context(org, client, action, invoices, policy, on, contacts)
     ctx.update(extensions.context_for(org, action, invoices, on))  # figures of other apps
     ctx.update(extra or {})
+    if action.template == "step-alert":  # what became of the message it is about
+        ctx.update(outcome(org, action, ctx, on))
     subject, text, html = render(action.template, ctx, language=client.language, internal=internal)
     headers = {"Message-ID": make_msgid(domain=_domain()), "X-Arrears-Key": action.key}
     if references and not internal:
         headers["In-Reply-To"] = references[-1]
         headers["References"] = " ".join(references)
-    from_email = f"{org.name} <{settings.DEFAULT_FROM_EMAIL}>"
+    from_email = sender(org.name, settings.DEFAULT_FROM_EMAIL)
     attachments = for_action(org, action, on)
     if action.kind == "letter":  # the final demand: the message as a letter, in PDF
         attachments += (letter(org, action, invoices, subject, html, on, contacts),)

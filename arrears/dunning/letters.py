@@ -1,7 +1,8 @@
 """A `letter` step (the final demand) goes out as a letter: the message, printed on the
-organisation's letterhead with the client's address block, the date and a reference, attached
-as a PDF to the email that carries it. The letter's words are the message's own (its HTML
-body, in the client's language), so the letter and the email never say different things."""
+organisation's letterhead with the client's address block (its postal address), the date, a
+reference and the bank details in the footer, attached as a PDF to the email that carries it.
+The letter's words are the message's own (its HTML body, in the client's language), so the
+letter and the email never say different things."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from babel.dates import format_date
 
 from arrears.channels.base import Attachment
 from arrears.channels.email.render import language_of
+from arrears.channels.letter.letterhead import letterhead
 from arrears.channels.letter.render import render_pdf
 
 LOCALES = {"en": "en_GB", "de": "de_DE", "fr": "fr_FR"}
@@ -32,22 +34,21 @@ def letter(org, action, invoices, subject: str, html: str, on: date, contacts) -
     named = [(email, name) for email, name in contacts if email in action.to]
     name = (named[0][1] or named[0][0]) if named else ""
     code = client.country[:2].upper()
+    # the client's postal address, as a letter is addressed (the demand may be posted too)
+    street = [x.strip() for x in (client.postal_address or "").splitlines() if x.strip()]
     recipient = "\n".join(
         line
         for line in (
             client.name,
             ATTENTION[lang].format(name=name) if name else "",
+            *street,
             Locale.parse(loc).territories.get(code, code),
         )
         if line
     )
     found = BODY.search(html)
-    address = (org.postal_address or "").strip()
     context = {
-        "org_name": org.name,
-        "org_address": address,
-        "org_address_line": ", ".join(x.strip() for x in address.splitlines() if x.strip()),
-        "org_email": org.accounts_email,
+        **letterhead(org, lang),
         "recipient": recipient,
         "client_id": client.external_id,
         "date": format_date(on, format="long", locale=loc),

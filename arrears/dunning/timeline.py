@@ -1,4 +1,4 @@
-"""A client's story in order: invoices, money in, messages, pauses, decisions."""
+"""A client's story in order: invoices, money in, messages, pauses, decisions, charges."""
 
 from __future__ import annotations
 
@@ -135,4 +135,7 @@ def events(client: Client) -> list[Event]:
     from arrears.levers.history import events as level_events
 
     out += level_events(client, Event)
+    from arrears.charges.history import events as charge_events
+
+    out += charge_events(client, Event, _at)
     return sorted(out, key=lambda e: (e.when, e.kind))

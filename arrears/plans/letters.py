@@ -107,6 +107,8 @@ def offer_context(
             line.strip() for line in address.splitlines() if line.strip()
         ),
         "org_email": org.accounts_email,
+        "bank": org.bank.lines(loc[:2]),  # where to pay: in the letter and its footer
+        "bank_line": org.bank.line(loc[:2]),
         "recipient": recipient,
         "greeting": (attention.name if attention and attention.name else words["nobody"]),
         "client_name": client.name,
