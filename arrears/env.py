@@ -102,15 +102,15 @@ def parse_email_url(url: str, timeout: int = 30) -> dict:
     `smtps://user:pass@host:465` (implicit TLS), `file:///path/to/folder`, `memory://`."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme == "console":
-        return {"BACKEND": _BACKENDS + "console.EmailBackend"}
+    if scheme == "console":  # one line per message (to, subject), not the whole of each
+        return {"BACKEND": "arrears.channels.email.console.EmailBackend"}
     if scheme == "memory":
         return {"BACKEND": _BACKENDS + "locmem.EmailBackend"}
     if scheme == "file":
         if not parts.path:
             raise ConfigError(f"ARREARS_EMAIL_URL={url!r}: file:// needs a folder path")
         return {
-            "BACKEND": _BACKENDS + "filebased.EmailBackend",
+            "BACKEND": "arrears.channels.email.files.EmailBackend",  # one .eml per message
             "OPTIONS": {"file_path": parts.path},
         }
     if scheme in ("smtp", "smtp+tls", "smtps"):

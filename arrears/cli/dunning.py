@@ -170,8 +170,13 @@ def plan(ctx, on, days, client_id, explain, fmt):
     show_default=True,
     help="Processes sending at once when there are many messages (each its own mail connection).",
 )
+@click.option(
+    "--show-messages",
+    is_flag=True,
+    help="With ARREARS_EMAIL_URL=console://, print each message whole (not one line each).",
+)
 @click.pass_context
-def apply(ctx, on, workers):
+def apply(ctx, on, workers, show_messages):
     """Do what is due: write each action to the outbox, send it, mark it sent.
 
     Safe to run every few minutes from cron and as several processes at once: nothing is sent
@@ -200,10 +205,18 @@ def apply(ctx, on, workers):
         if state["task"] is not None:
             progress.advance(state["task"], n)
 
+    from arrears.channels.email.console import messages_shown
+
     try:
-        report = run_day(
-            org, day, honour_window=on is None, progress=advance, on_ready=on_ready, workers=workers
-        )
+        with messages_shown(show_messages):
+            report = run_day(
+                org,
+                day,
+                honour_window=on is None,
+                progress=advance,
+                on_ready=on_ready,
+                workers=workers,
+            )
     finally:
         if state["task"] is not None:
             progress.stop()
