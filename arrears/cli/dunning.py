@@ -11,7 +11,7 @@ from rich.table import Table
 
 from arrears.core.money import round_money
 
-from .common import DATE, err, fail, organisation, out
+from .common import DATE, err, esc, fail, organisation, out
 
 STATUS_STYLE = {"due": "green", "needs_approval": "yellow", "waiting": "cyan", "blocked": "red"}
 
@@ -104,7 +104,7 @@ def plan(ctx, on, days, client_id, explain, fmt):
     title = (
         f"Plan for {on}"
         + (f" and the next {days - 1} days" if days and days > 1 else "")
-        + f" — {org.name}"
+        + f" — {esc(org.name)}"
     )
     if not actions:
         out.print(f"{title}: nothing to do.")
@@ -125,11 +125,11 @@ def plan(ctx, on, days, client_id, explain, fmt):
                 else ", ".join(a.to) + (f" cc {', '.join(a.cc)}" if a.cc else "")
             )
             row = [
-                a.client_id,
-                f"{a.step} [dim]{a.kind}[/]",
+                esc(a.client_id),
+                f"{esc(a.step)} [dim]{a.kind}[/]",
                 f"[{STATUS_STYLE[a.status]}]{a.status}[/]",
-                invs,
-                who,
+                esc(invs),
+                esc(who),
             ]
             table.add_row(*([a.scheduled_for.isoformat()] if days else []), *row)
         out.print(table)
@@ -140,19 +140,19 @@ def plan(ctx, on, days, client_id, explain, fmt):
         if any(a.status == "needs_approval" for a in actions):
             out.print(
                 "  Keys to approve: "
-                + ", ".join(a.key for a in actions if a.status == "needs_approval")
+                + esc(", ".join(a.key for a in actions if a.status == "needs_approval"))
             )
     if not days and client_id is None:
         from arrears.dunning.extensions import notes_for
 
         for line in notes_for(org, on):
-            out.print(f"  {line}", highlight=False)
+            out.print(f"  {esc(line)}", highlight=False)
     if idle:
         table = Table(title="Open invoices with nothing to do today", title_justify="left")
         for col in ("client", "invoice", "why"):
             table.add_column(col, overflow="fold")
         for i in idle:
-            table.add_row(i.client_id, i.invoice_number, i.reason)
+            table.add_row(esc(i.client_id), esc(i.invoice_number), esc(i.reason))
         out.print(table)
 
 
@@ -232,7 +232,7 @@ def apply(ctx, on, workers, show_messages):
         highlight=False,
     )
     for problem in d.problems[:20]:
-        err.print(f"[red]✗[/] {problem}", markup=True)
+        err.print(f"[red]✗[/] {esc(problem)}", markup=True)
     if len(d.problems) > 20:
         err.print(f"  … and {len(d.problems) - 20} more (arrears timeline CLIENT shows each)")
     if d.failed or d.retrying:
@@ -264,7 +264,7 @@ def deliver(ctx, on, as_json, after_go):
         return
     out.print(f"{d.sent} sent, {d.cancelled} cancelled, {d.retrying} to retry, {d.failed} failed")
     for problem in d.problems[:20]:
-        err.print(f"[red]✗[/] {problem}", markup=True)
+        err.print(f"[red]✗[/] {esc(problem)}", markup=True)
     if d.failed or d.retrying:
         sys.exit(1)
 
@@ -282,12 +282,12 @@ def _decide(ctx, key, by, decision, reason, on):
         )
     except DecisionError as exc:
         fail(str(exc))
-    out.print(f"[green]✓[/] {approval.key} {approval.decision} by {by}")
+    out.print(f"[green]✓[/] {esc(approval.key)} {approval.decision} by {esc(by)}")
     if approval.decision == "approved":
         from arrears.levers.service import what_will_run
 
         for line in what_will_run(org, approval.client, approval.step):
-            out.print(f"  {line}")
+            out.print(f"  {esc(line)}")
 
 
 def _env_user():
@@ -348,7 +348,8 @@ def promise(ctx, invoice_number, until, note):
     except PauseError as exc:
         fail(str(exc))
     out.print(
-        f"[green]✓[/] {invoice_number}: promised by {p.until}; reminders pause until then plus the grace"
+        f"[green]✓[/] {esc(invoice_number)}: promised by {p.until}; "
+        "reminders pause until then plus the grace"
     )
 
 
@@ -385,7 +386,7 @@ def dispute(ctx, invoice_number, reason, note):
         make(_invoice(org, invoice_number), reason, today=_today(org), note=note)
     except PauseError as exc:
         fail(str(exc))
-    out.print(f"[green]✓[/] {invoice_number} disputed ({reason}); its reminders are paused")
+    out.print(f"[green]✓[/] {esc(invoice_number)} disputed ({reason}); its reminders are paused")
 
 
 @click.command()
@@ -402,7 +403,7 @@ def resolve(ctx, invoice_number, note):
         close(_invoice(org, invoice_number), today=_today(org), note=note)
     except PauseError as exc:
         fail(str(exc))
-    out.print(f"[green]✓[/] dispute on {invoice_number} resolved; reminders resume")
+    out.print(f"[green]✓[/] dispute on {esc(invoice_number)} resolved; reminders resume")
 
 
 @click.command()
@@ -431,7 +432,8 @@ def timeline(ctx, client_id, fmt):
         )
         sys.stdout.write("\n")
         return
-    table = Table(title=f"{client.name} ({client.external_id})", title_justify="left")
+    title = esc(f"{client.name} ({client.external_id})")
+    table = Table(title=title, title_justify="left")
     table.add_column("when", no_wrap=True)
     table.add_column("what", no_wrap=True)
     table.add_column("", overflow="fold")
@@ -441,7 +443,7 @@ def timeline(ctx, client_id, fmt):
             if (e.when.hour or e.when.minute)
             else e.when.strftime("%Y-%m-%d")
         )
-        table.add_row(when, e.kind, e.text)
+        table.add_row(when, esc(e.kind), esc(e.text))
     out.print(table)
 
 

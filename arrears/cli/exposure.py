@@ -11,7 +11,7 @@ from babel.numbers import format_decimal
 from rich import box
 from rich.table import Table
 
-from .common import DATE, fail, organisation, out
+from .common import DATE, esc, fail, organisation, out
 
 KEYS = (
     "client_id",
@@ -91,7 +91,7 @@ def exposure(ctx, on, client_id, fmt):
         out.print(f"No exposure at {rep.on}.")
         return
     table = Table(
-        title=f"Exposure at {rep.on.isoformat()} — {org.name}",
+        title=f"Exposure at {rep.on.isoformat()} — {esc(org.name)}",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -117,10 +117,10 @@ def exposure(ctx, on, client_id, fmt):
         table.add_column(name, justify="right", no_wrap=True, min_width=width)
 
     for r in rep.rows:
-        name = f"[bold red]{r.client_name}[/]" if r.over_limit else r.client_name
+        name = f"[bold red]{esc(r.client_name)}[/]" if r.over_limit else esc(r.client_name)
         days = "[dim]–[/]" if r.days_to_limit is None else str(r.days_to_limit)
         table.add_row(
-            f"{r.client_id} {name}",
+            f"{esc(r.client_id)} {name}",
             r.currency,
             *(money(getattr(r, f)) for f in ("overdue", "current", "unbilled_wip")),
             money(r.uncovered_cost),
@@ -131,7 +131,7 @@ def exposure(ctx, on, client_id, fmt):
     table.add_section()
     for t in (*rep.totals, *((rep.base.row,) if converted(rep, org) else ())):
         table.add_row(
-            f"[bold]{t.client_name}[/]",
+            f"[bold]{esc(t.client_name)}[/]",
             t.currency,
             *(money(getattr(t, f)) for f in ("overdue", "current", "unbilled_wip")),
             money(t.uncovered_cost),
@@ -142,7 +142,7 @@ def exposure(ctx, on, client_id, fmt):
     out.print(table)
     out.print("Whole units; --format json for exact figures. Red: at or past the credit limit.")
     if converted(rep, org):
-        out.print("Base-currency total " + "; ".join(rep.base.rates) + ".")
+        out.print(esc("Base-currency total " + "; ".join(rep.base.rates) + "."))
     if rep.base.missing:
         out.print(
             f"No total in {org.base_currency}: no exchange rate for "
@@ -209,7 +209,7 @@ def escalation(ctx, threshold, webhook, no_webhook, digest_email):
         + (", ".join(f"{t.amount} {t.currency}" for t in limits) or "none (credit limits only)")
     )
     out.print(f"Digest by email to leadership: {'yes' if wants_email(org) else 'no'}")
-    out.print(f"Digest chat webhook: {webhook_url(org) or 'none'}")
+    out.print(f"Digest chat webhook: {esc(webhook_url(org) or 'none')}")
 
 
 COMMANDS = [exposure, escalation]

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .common import DATE, err, fail, organisation, out
+from .common import DATE, err, esc, fail, organisation, out
 
 KIND_NAMES = (
     "clients",
@@ -121,7 +121,7 @@ def export(ctx, kind, fmt, output):
         return
     with open(output, "w", encoding="utf-8", newline="") as fh:
         n = export_kind(org, kind, fmt, fh)
-    err.print(f"[green]✓[/] {n} {kind} rows written to {output}")
+    err.print(f"[green]✓[/] {n} {kind} rows written to {esc(str(output))}")
 
 
 def _invoice(org, number):
@@ -184,7 +184,7 @@ def _show_allocations(allocations, left, currency):
     table = Table("invoice", "allocated", "still owed", title="Allocated")
     for a in allocations:
         table.add_row(
-            a.invoice.number, f"{a.amount} {currency}", f"{a.invoice.outstanding} {currency}"
+            esc(a.invoice.number), f"{a.amount} {currency}", f"{a.invoice.outstanding} {currency}"
         )
     out.print(table)
     if left > 0:
@@ -244,7 +244,7 @@ def write_off_cmd(ctx, invoice_number, reason, amount, on):
         a = write_off(inv, on=on or org_today(org), reason=reason, amount=value)
     except (Invalid, SettlementError) as exc:
         fail(str(exc))
-    out.print(f"[green]✓[/] wrote off {a.amount} {inv.currency} of {inv.number}")
+    out.print(f"[green]✓[/] wrote off {a.amount} {inv.currency} of {esc(inv.number)}")
 
 
 COMMANDS = [import_, export, pay, credit_note, write_off_cmd]

@@ -293,7 +293,11 @@ def hook_list(ctx, fmt):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            r["name"], r["kind"], r["client_id"] or "all", ", ".join(r["events"]), r["what"]
+            esc(r["name"]),
+            r["kind"],
+            esc(r["client_id"] or "all"),
+            ", ".join(r["events"]),
+            esc(r["what"]),
         )
     out.print(table)
 
@@ -349,11 +353,11 @@ def hook_log(ctx, client_id, fmt):
         status = r["exit_status"] if r["exit_status"] is not None else r["http_status"]
         table.add_row(
             r["at"][:16],
-            r["key"],
+            esc(r["key"]),
             str(r["attempt"]),
             r["outcome"],
             "" if status is None else str(status),
-            r["output"][:200],
+            esc(r["output"][:200]),
         )
     out.print(table)
 

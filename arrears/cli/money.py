@@ -11,7 +11,7 @@ import click
 from rich import box
 from rich.table import Table
 
-from .common import DATE, err, fail, organisation, out
+from .common import DATE, err, esc, fail, organisation, out
 
 
 def _amount(value: Decimal, currency: str) -> str:
@@ -100,7 +100,8 @@ def interest(ctx, invoice, until, fmt):
         return
     c = claim.currency
     out.print(
-        f"[bold]Invoice {found.number}[/] — {found.client.name}: {_amount(claim.principal, c)} {c}"
+        f"[bold]Invoice {esc(found.number)}[/] — {esc(found.client.name)}: "
+        f"{_amount(claim.principal, c)} {c}"
         f" due {found.due_date.isoformat()}; claim as of {on.isoformat()}"
     )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -164,9 +165,9 @@ def rates_show(ctx, series):
             row.series,
             row.effective_from.isoformat(),
             str(row.rate_pct),
-            row.source,
-            row.verification,
-            origin,
+            esc(row.source),
+            esc(row.verification),
+            esc(origin),
         )
     out.print(table)
 
@@ -189,7 +190,7 @@ def rates_import(ctx, file):
         n = import_file(org, file)
     except Problems as exc:
         _problems(exc.problems, file)
-    out.print(f"[green]✓[/] {n} reference-rate period(s) imported from {file}")
+    out.print(f"[green]✓[/] {n} reference-rate period(s) imported from {esc(str(file))}")
 
 
 @click.group(invoke_without_command=True)
@@ -218,7 +219,7 @@ def fx_import(ctx, file):
         n = import_ecb(org, file)
     except Problems as exc:
         _problems(exc.problems, file)
-    out.print(f"[green]✓[/] {n} exchange rate(s) imported from {file}")
+    out.print(f"[green]✓[/] {n} exchange rate(s) imported from {esc(str(file))}")
 
 
 @fx.command("show")
@@ -248,7 +249,7 @@ def fx_show(ctx, on):
             f"{row.base}/{row.quote}",
             f"1 {row.base} = {row.rate.normalize():f} {row.quote}",
             row.on.isoformat(),
-            row.source,
+            esc(row.source),
         )
     out.print(grid)
 

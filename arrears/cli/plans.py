@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .common import DATE, fail, organisation, out
+from .common import DATE, esc, fail, organisation, out
 
 EVERY = {"month": "month", "2w": "2w", "week": "week"}
 
@@ -149,10 +149,12 @@ def plan_offer(
     path.write_bytes(pdf)
     _show(plan)
     out.print(
-        f"[green]✓[/] {plan.label} drafted for {client.external_id}; the written plan is in {path}"
+        f"[green]✓[/] {plan.label} drafted for {esc(client.external_id)}; "
+        f"the written plan is in {esc(str(path))}"
     )
     if action is not None:
-        out.print(f"  queued {action.key} to {', '.join(action.to)}; `arrears deliver` sends it")
+        queued = esc(f"{action.key} to {', '.join(action.to)}")
+        out.print(f"  queued {queued}; `arrears deliver` sends it")
     out.print(f"  once the client accepts: arrears plan-accept {plan.label} --by EMAIL")
 
 
@@ -191,7 +193,9 @@ def plan_accept(ctx, plan_id, by, note):
 @click.option("--by", help="Your email. Also ARREARS_USER.")
 @click.pass_context
 def plan_void(ctx, plan_id, reason, by):
-    """End an active PLAN by hand: the ladder resumes for its invoices at the next run."""
+    """End PLAN by hand. An active plan is voided: the ladder resumes for its invoices at the
+    next run. A draft or offered plan is withdrawn: it can no longer be accepted, and its offer
+    email is cancelled if it has not gone out yet."""
     org = organisation(ctx)
     from arrears.plans import service
     from arrears.plans.models import PlanStatus
@@ -202,11 +206,18 @@ def plan_void(ctx, plan_id, reason, by):
     _staff(org, by)
     try:
         plan = service.find(org, plan_id)
+        was, cancelled = service.void(plan, f"{reason} ({by})", _today(org))
     except service.PlanError as exc:
         fail(str(exc))
-    if not service.close(plan, PlanStatus.VOIDED, f"{reason} ({by})", _today(org)):
-        fail(f"{plan.label} is {plan.status}: only an active plan can be voided")
-    out.print(f"[green]✓[/] {plan.label} voided; the reminders resume for its invoices")
+    if was == PlanStatus.ACTIVE:
+        out.print(f"[green]✓[/] {plan.label} voided; the reminders resume for its invoices")
+        return
+    what = "a draft" if was == PlanStatus.DRAFT else "offered"
+    out.print(f"[green]✓[/] {plan.label} withdrawn (it was {what}); it can no longer be accepted")
+    if cancelled:
+        out.print("  its offer email, not sent yet, is cancelled")
+    elif was == PlanStatus.OFFERED:
+        out.print("  the client has the offer: tell them it is withdrawn")
 
 
 @click.command("plans")
@@ -279,7 +290,8 @@ def _show(p) -> None:
 
     money = lambda v: format_money(v, p.currency, "en_GB")  # noqa: E731
     title = (
-        f"{p.label} · {p.client.external_id} {p.client.name} · {p.status} · {money(p.total)} · "
+        f"{p.label} · {esc(p.client.external_id)} {esc(p.client.name)} · {p.status} · "
+        f"{money(p.total)} · "
         f"every {p.cadence} · on miss: {p.on_miss}"
         + (f" · late fee {money(p.late_fee)}" if p.late_fee else "")
     )
@@ -291,7 +303,7 @@ def _show(p) -> None:
     for i in p.instalments.all():
         table.add_row(str(i.number), i.due_date.isoformat(), money(i.amount), money(i.paid))
     out.print(table)
-    out.print(f"  invoices: {', '.join(sorted(i.number for i in p.invoices.all()))}")
+    out.print(f"  invoices: {esc(', '.join(sorted(i.number for i in p.invoices.all())))}")
 
 
 COMMANDS = [plan_offer, plan_accept, plan_void, plans]

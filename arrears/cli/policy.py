@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .common import django_ready, err, fail, organisation, out
+from .common import django_ready, err, esc, fail, organisation, out
 
 
 def _who(by: str | None) -> str:
@@ -57,20 +57,25 @@ def show(ctx, name, fmt):
         json.dump({**policy_to_data(p), "version": version}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    table = Table(title=f"Policy {name} (version {version})", title_justify="left")
+    table = Table(title=esc(f"Policy {name} (version {version})"), title_justify="left")
     for col in ("step", "offset", "kind", "level", "to", "cc", "notify", "gate", "approval"):
         table.add_column(col)
     for s in p.steps:
         table.add_row(
-            s.id,
-            f"{s.offset_days:+d}",
-            s.kind,
-            s.level,
-            ", ".join(s.to),
-            ", ".join(s.cc),
-            ", ".join(s.notify),
-            s.gate or "",
-            "yes" if s.approval else "",
+            *map(
+                esc,
+                (
+                    s.id,
+                    f"{s.offset_days:+d}",
+                    s.kind,
+                    s.level,
+                    ", ".join(s.to),
+                    ", ".join(s.cc),
+                    ", ".join(s.notify),
+                    s.gate or "",
+                    "yes" if s.approval else "",
+                ),
+            )
         )
     out.print(table)
     out.print(
@@ -93,7 +98,7 @@ def validate(file):
         for problem in exc.problems:
             err.print(str(problem), markup=False)
         fail(f"{len(exc.problems)} problem(s) in {file}")
-    out.print(f"[green]✓[/] {file}: policy {p.name!r}, {len(p.steps)} steps, no problems")
+    out.print(f"[green]✓[/] {esc(f'{file}: policy {p.name!r}')}, {len(p.steps)} steps, no problems")
 
 
 @policy.command("set")
@@ -113,7 +118,9 @@ def set_(ctx, file, by, note):
         )
     except PolicyError as exc:
         _report(exc)
-    out.print(f"[green]✓[/] policy {v.name!r} version {v.version} saved by {v.changed_by}")
+    out.print(
+        f"[green]✓[/] {esc(f'policy {v.name!r} version {v.version} saved by {v.changed_by}')}"
+    )
 
 
 @policy.command()
@@ -140,7 +147,9 @@ def edit(ctx, name, by, note):
         )
     except PolicyError as exc:
         _report(exc)
-    out.print(f"[green]✓[/] policy {v.name!r} version {v.version} saved by {v.changed_by}")
+    out.print(
+        f"[green]✓[/] {esc(f'policy {v.name!r} version {v.version} saved by {v.changed_by}')}"
+    )
 
 
 @policy.command()
@@ -151,11 +160,12 @@ def history(ctx, name):
     org = organisation(ctx)
     from arrears.dunning.models import PolicyVersion
 
-    table = Table(title=f"Policy {name}", title_justify="left")
+    table = Table(title=esc(f"Policy {name}"), title_justify="left")
     for col in ("version", "saved", "by", "note"):
         table.add_column(col)
     for v in PolicyVersion.objects.for_org(org).filter(name=name).order_by("-version"):
-        table.add_row(str(v.version), v.created_at.strftime("%Y-%m-%d %H:%M"), v.changed_by, v.note)
+        saved = v.created_at.strftime("%Y-%m-%d %H:%M")
+        table.add_row(str(v.version), saved, esc(v.changed_by), esc(v.note))
     table.add_row("0", "", "(built in)", "the ladder in PRODUCT.md") if name == "default" else None
     out.print(table)
 
@@ -183,7 +193,7 @@ def assign(ctx, name, client_id, contract_id):
     )
     if not n:
         fail(f"no {model.__name__.lower()} {ext!r}")
-    out.print(f"[green]✓[/] {model.__name__.lower()} {ext} now follows policy {name!r}")
+    out.print(f"[green]✓[/] {esc(f'{model.__name__.lower()} {ext} now follows policy {name!r}')}")
 
 
 COMMANDS = [policy]

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from arrears.core.aging import BUCKETS
 
-from .common import DATE, organisation, out
+from .common import DATE, esc, organisation, out
 
 
 def _plain(value, currency) -> str:
@@ -82,7 +82,7 @@ def aging(ctx, on, fmt):
     cents = out.width >= 140
     note = "" if cents else " (whole units; --format csv for exact figures)"
     table = Table(
-        title=f"Aged receivables at {report.on.isoformat()} — {org.name}{note}",
+        title=f"Aged receivables at {report.on.isoformat()} — {esc(org.name)}{note}",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -110,7 +110,7 @@ def aging(ctx, on, fmt):
 
     for r in report.rows:
         late = r.buckets["61-90"] + r.buckets["90+"]
-        name = f"[bold red]{r.client_name}[/]" if late else r.client_name
+        name = f"[bold red]{esc(r.client_name)}[/]" if late else esc(r.client_name)
         table.add_row(
             name,
             r.currency,
@@ -174,7 +174,7 @@ def _print_base(base, money) -> None:
     for p in base.parts:
         line = f"  {p.original.currency} {money(p.original.amount, p.original.currency)}"
         if p.original.currency != to:
-            line += f" = {to} {money(p.money.amount, to)} {p.statement()}"
+            line += f" = {to} {money(p.money.amount, to)} {esc(p.statement())}"
         out.print(line)
     if base.missing:
         out.print("  add rates with `arrears fx import FILE` (ECB euro reference rates)")

@@ -115,8 +115,7 @@ def demo(ctx, seed, today):
     from arrears.ledger.reports import org_today
 
     if Client.objects.for_org(org).exists():
-        out.print(f"{org.name} already has clients; the demo only fills an empty organisation.")
-        return
+        fail(f"{org.name} already has clients; the demo only fills an empty organisation")
     try:
         on = parse_date(today) if today else org_today(org)
     except Invalid as exc:

@@ -217,6 +217,37 @@ def close(plan: PaymentPlan, status: str, reason: str, on: date | None = None) -
     return bool(done)
 
 
+def void(plan: PaymentPlan, reason: str, on: date) -> tuple[str, int]:
+    """End a plan by hand, once: an active plan is voided (the ladder resumes for its
+    invoices); a draft or offered one is withdrawn, so that it can no longer be accepted, and
+    its offer email, if it still waits in the outbox, is cancelled. Returns the status the plan
+    had and how many offer emails were cancelled; PlanError if the plan had ended already."""
+    from arrears.dunning.models import ActionStatus, OutboxAction
+
+    with transaction.atomic():
+        was = PaymentPlan.objects.select_for_update().get(pk=plan.pk).status
+        if was not in (PlanStatus.DRAFT, PlanStatus.OFFERED, PlanStatus.ACTIVE):
+            raise PlanError(
+                f"{plan.label} is {was} already: only an active plan can be voided, "
+                "or a draft or offered one withdrawn"
+            )
+        if was != PlanStatus.ACTIVE:
+            reason = f"withdrawn: {reason}"
+        PaymentPlan.objects.filter(pk=plan.pk).update(
+            status=PlanStatus.VOIDED, closed_on=on, closed_reason=reason
+        )
+        cancelled = 0
+        if was != PlanStatus.ACTIVE:
+            cancelled = (
+                OutboxAction.objects.for_org(plan.organisation_id)
+                .filter(key=f"plan-offer/{plan.client.external_id}/{plan.label}")
+                .filter(status=ActionStatus.QUEUED)
+                .update(status=ActionStatus.CANCELLED, reason=f"{plan.label} was withdrawn")
+            )
+    plan.status = PlanStatus.VOIDED
+    return was, cancelled
+
+
 def charge_missed(plan: PaymentPlan, instalment: int, on: date):
     """The plan's late fee for a missed instalment, billed once as an invoice of its own
     (`P1-M2`: plan P1, instalment 2), due the day the client is told; None without a fee."""
