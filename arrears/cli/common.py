@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.markup import escape as esc  # every value from the ledger or the user goes through it
 
-from arrears.core.parsing import Invalid, parse_date
+from arrears.core.parsing import Invalid, parse_ledger_date
 
 out = Console(highlight=False, soft_wrap=True)  # lines stay whole (for grep); tables still fit
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # problems stay one per line
@@ -65,13 +65,15 @@ def organisation(ctx: click.Context):
 
 
 class DateType(click.ParamType):
+    """A date the ledger can hold (1990 to 2100): a day far outside it is a typo."""
+
     name = "YYYY-MM-DD"
 
     def convert(self, value, param, ctx) -> date:
         if isinstance(value, date):
             return value
         try:
-            return parse_date(value)
+            return parse_ledger_date(value)
         except Invalid as exc:
             self.fail(str(exc), param, ctx)
 

@@ -119,8 +119,11 @@ def export(ctx, kind, fmt, output):
     if output is None:
         export_kind(org, kind, fmt, sys.stdout)
         return
-    with open(output, "w", encoding="utf-8", newline="") as fh:
-        n = export_kind(org, kind, fmt, fh)
+    try:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            n = export_kind(org, kind, fmt, fh)
+    except OSError as exc:
+        fail(f"{output}: {exc.strerror or exc}")
     err.print(f"[green]✓[/] {n} {kind} rows written to {esc(str(output))}")
 
 

@@ -42,10 +42,10 @@ def _staff(org, email: str) -> None:
 
 
 def _money(value: str) -> Decimal:
-    from arrears.core.parsing import Invalid, parse_decimal
+    from arrears.core.parsing import Invalid, check_amount_size, parse_decimal
 
     try:
-        return parse_decimal(value, what="late fee")
+        return check_amount_size(parse_decimal(value, what="late fee"), value)
     except Invalid as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -142,11 +142,13 @@ def plan_offer(
                 by=by,
             )
             action = queue_offer(org, plan, today) if send else None
-            pdf = letters.offer_pdf(org, plan, today)
+            path = output or Path(letters.filename(plan))
+            # written before the plan is kept: a file that cannot be written leaves no plan
+            path.write_bytes(letters.offer_pdf(org, plan, today))
     except service.PlanError as exc:
         fail(str(exc))
-    path = output or Path(letters.filename(plan))
-    path.write_bytes(pdf)
+    except OSError as exc:
+        fail(f"{exc.filename}: {exc.strerror or exc}; no plan was drafted")
     _show(plan)
     out.print(
         f"[green]✓[/] {plan.label} drafted for {esc(client.external_id)}; "

@@ -18,6 +18,16 @@ def _who(by: str | None) -> str:
     return by or os.environ.get("ARREARS_USER") or getpass.getuser()
 
 
+def _text_of(file: Path) -> str:
+    """A policy file's text; a clear refusal if it cannot be read as UTF-8 text."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{file}: not UTF-8 text (a policy is a YAML file)")
+    except OSError as exc:
+        fail(f"{file}: {exc.strerror or exc}")
+
+
 def _report(exc) -> None:
     for p in exc.problems:
         err.print(str(p), markup=False)
@@ -93,7 +103,7 @@ def validate(file):
     from arrears.dunning.policy_store import parse
 
     try:
-        p = parse(file.read_text(encoding="utf-8"), str(file))
+        p = parse(_text_of(file), str(file))
     except PolicyError as exc:
         for problem in exc.problems:
             err.print(str(problem), markup=False)
@@ -113,9 +123,7 @@ def set_(ctx, file, by, note):
     from arrears.dunning.policy_store import save_policy
 
     try:
-        v = save_policy(
-            org, file.read_text(encoding="utf-8"), changed_by=_who(by), source=str(file), note=note
-        )
+        v = save_policy(org, _text_of(file), changed_by=_who(by), source=str(file), note=note)
     except PolicyError as exc:
         _report(exc)
     out.print(
