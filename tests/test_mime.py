@@ -3,6 +3,8 @@ non-ASCII subjects and names, long threading headers, both bodies, attachments."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from arrears.channels.base import Attachment, Outgoing
@@ -67,3 +69,15 @@ def test_one_connection_serves_a_whole_run(smtp):
         for _ in range(5):
             transport.send(outgoing("", ()))
     assert len(smtp.messages) == 5 and smtp.greetings == 1
+
+
+def test_a_message_sent_again_to_one_recipient_reads_as_the_one_the_others_got(smtp):
+    """A recipient refused for a while (greylisting) later gets the very message: same
+    headers, only its address in the envelope."""
+    again = replace(outgoing(""), envelope=("info@kunde.example",))
+    with EmailTransport() as transport:
+        assert transport.send(again) == ()
+    [got] = smtp.messages
+    assert got.rcpt_tos == ["info@kunde.example"]
+    assert got.header("To") == "jw@kunde.example, ap@kunde.example"
+    assert got.header("Cc") == "info@kunde.example"

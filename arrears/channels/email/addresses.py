@@ -73,19 +73,17 @@ def author(from_email: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Envelope:
-    """Who a message is from and to, written for one server; `refused`: the recipients it
-    cannot be given, and why."""
+    """Who a message is from and to, written for one server: `to` and `cc` for the headers,
+    `recipients` for RCPT TO (the message's `recipients`: To and Cc, or those it is sent to
+    again), `refused` the recipients that cannot be written for it, and why."""
 
     sender: Address
     to: tuple[Address, ...]
     cc: tuple[Address, ...]
     reply_to: Address | None
+    recipients: tuple[str, ...]
     refused: tuple[Refusal, ...]
     smtputf8: bool  # addresses and headers go as they are, in UTF-8, with SMTPUTF8
-
-    @property
-    def recipients(self) -> list[str]:
-        return [a.addr_spec for a in (*self.to, *self.cc)]
 
 
 def envelope(message: Outgoing, *, server_smtputf8: bool) -> Envelope:
@@ -96,29 +94,33 @@ def envelope(message: Outgoing, *, server_smtputf8: bool) -> Envelope:
         name, address = author(message.from_email)
     except Unwritable as exc:
         raise Unwritable(f"the sender cannot be written: {exc}") from None
-    everyone = (address, *message.to, *message.cc, message.reply_to)
+    everyone = (address, *message.to, *message.cc, *message.recipients, message.reply_to)
     smtputf8 = server_smtputf8 and not all(a.isascii() for a in everyone)
-    refused: list[Refusal] = []
-
-    def written(values: tuple[str, ...]) -> tuple[Address, ...]:
-        out = []
-        for value in values:
-            try:
-                out.append(mailbox(value, smtputf8=smtputf8))
-            except Unwritable as exc:
-                refused.append(Refusal(value, CANNOT_WRITE, str(exc)))
-        return tuple(out)
-
+    written: dict[str, Address | Unwritable] = {}
+    for value in {*message.to, *message.cc, *message.recipients}:
+        try:
+            written[value] = mailbox(value, smtputf8=smtputf8)
+        except Unwritable as exc:
+            written[value] = exc
     try:
         own = mailbox(address, smtputf8=smtputf8)
         reply_to = mailbox(message.reply_to, smtputf8=smtputf8) if message.reply_to else None
     except Unwritable as exc:
         raise Unwritable(f"this installation's own address cannot be written: {exc}") from None
+
+    def good(values: tuple[str, ...]) -> tuple[Address, ...]:
+        return tuple(a for a in map(written.get, values) if isinstance(a, Address))
+
     return Envelope(
-        Address(name, own.username, own.domain),
-        written(message.to),
-        written(message.cc),
-        reply_to,
-        tuple(refused),
-        smtputf8,
+        sender=Address(name, own.username, own.domain),
+        to=good(message.to),
+        cc=good(message.cc),
+        reply_to=reply_to,
+        recipients=tuple(a.addr_spec for a in good(message.recipients)),
+        refused=tuple(
+            Refusal(value, CANNOT_WRITE, str(problem))
+            for value in message.recipients
+            if isinstance(problem := written[value], Unwritable)
+        ),
+        smtputf8=smtputf8,
     )

