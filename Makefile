@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml scripts/system-packages.sh
 
 setup: $(VENV)/.installed
 
-# The demo's reminders go to files under var/mail (one per run) unless ARREARS_EMAIL_URL says otherwise.
+# The demo's reminders go to files under var/mail (one .eml per message) unless ARREARS_EMAIL_URL says otherwise.
 run: export ARREARS_EMAIL_URL ?= file://$(ARREARS_HOME)/mail
 run: setup
 	@mkdir -p "$(ARREARS_HOME)"

@@ -1,6 +1,6 @@
 """How fast `arrears apply` sends, next to a plain smtplib loop, both into the same local sink.
 
-    python bench/send.py --messages 5000
+    python bench/send.py --messages 5000 [--workers 1]
 
 A local aiosmtpd sink runs in its own process. In this one run, `--repeat` times in turn (each
 arrears run on a fresh ledger; default 3), keeping the fastest of each:
@@ -11,7 +11,9 @@ arrears run on a fresh ledger; default 3), keeping the fastest of each:
             plan, write the outbox, and for each action re-check the ledger, write its steps in
             flight, render the templates, send, and mark it sent with the stored message.
 
-Target (issue 4): arrears' throughput at least 0.7 of the baseline's.
+Target (issue 13): per worker, arrears' throughput at least 0.5 of the baseline's (arrears with
+`--workers N` against N times the baseline); more throughput comes from more workers, not
+from writing SMTP or MIME by hand.
 """
 
 from __future__ import annotations
@@ -33,11 +35,6 @@ import asyncio, signal, sys
 from aiosmtpd.controller import Controller
 class Count:
     n = 0
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        session.host_name = hostname
-        if sys.argv[2] == "pipelining":
-            responses.insert(-1, "250-PIPELINING")
-        return responses
     async def handle_DATA(self, server, session, envelope):
         Count.n += 1
         return "250 OK"
@@ -58,10 +55,10 @@ def free_port() -> int:
 
 
 class Sink:
-    def __init__(self, pipelining: bool = False):
+    def __init__(self):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", SINK, str(self.port), "pipelining" if pipelining else "-"],
+            [sys.executable, "-c", SINK, str(self.port)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -171,13 +168,10 @@ def main() -> None:
     )
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument(
-        "--workers", type=int, default=2, help="`arrears apply --workers` (its default: 2)"
-    )
-    parser.add_argument(
-        "--pipelining",
-        action="store_true",
-        help="the sink offers PIPELINING (RFC 2920), as most mail servers do; arrears then sends"
-        " each envelope in one write; smtplib (the baseline) never does",
+        "--workers",
+        type=int,
+        default=1,
+        help="`arrears apply --workers` (default here: 1, the figure per worker)",
     )
     parser.add_argument(
         "--repeat",
@@ -189,7 +183,7 @@ def main() -> None:
     args = parser.parse_args()
     n = args.messages
     bases, ourses = [], []
-    sink = Sink(args.pipelining)
+    sink = Sink()
     try:
         for _ in range(max(1, args.repeat)):
             with tempfile.TemporaryDirectory(prefix="arrears-send-") as tmp:
@@ -205,8 +199,7 @@ def main() -> None:
     print("baseline: " + ", ".join(f"{t:.2f}" for t in bases) + " s")
     print("arrears:  " + ", ".join(f"{t:.2f}" for t in ourses) + " s")
     base, ours = min(bases), min(ourses)
-    offers = " offering PIPELINING" if args.pipelining else ""
-    print(f"{n:,} messages into a local aiosmtpd sink{offers}; the fastest of {len(bases)} runs:")
+    print(f"{n:,} messages into a local aiosmtpd sink; the fastest of {len(bases)} runs:")
     print(
         f"baseline  {n / base:>8,.0f} msg/s  ({base:.2f}s: smtplib, one connection, ready-made messages)"
     )
@@ -215,12 +208,20 @@ def main() -> None:
         f"--workers {args.workers}` process)"
     )
     ratio = base / ours
+    per_worker = ratio / args.workers
     print(
-        f"arrears / baseline throughput = {ratio:.2f}  (target >= 0.7: {'met' if ratio >= 0.7 else 'NOT met'})"
+        f"arrears / baseline throughput = {ratio:.2f}, per worker {per_worker:.2f}"
+        f"  (target >= 0.5 per worker: {'met' if per_worker >= 0.5 else 'NOT met'})"
     )
     print(
         json.dumps(
-            {"baseline_s": round(base, 3), "arrears_s": round(ours, 3), "ratio": round(ratio, 3)}
+            {
+                "baseline_s": round(base, 3),
+                "arrears_s": round(ours, 3),
+                "workers": args.workers,
+                "ratio": round(ratio, 3),
+                "per_worker": round(per_worker, 3),
+            }
         )
     )
 
