@@ -48,7 +48,8 @@ def test_export_then_import_into_a_fresh_organisation_gives_the_same_ledger(org,
     fresh = make_org("Fresh Copy Ltd", "GB", "copy@fresh.example")
     copy = Cli(fresh)
     for kind, path in first.items():
-        copy("import", kind, str(path))
+        # the demo's overpayments are in the export as credit: booked again knowingly
+        copy("import", kind, str(path), *(["--accept-warnings"] if kind == "payments" else []))
     second = export_all(copy, tmp_path, "b")
     for kind in KINDS:
         assert first[kind].read_text() == second[kind].read_text(), (

@@ -266,7 +266,10 @@ P2,C1,2026-03-10,1000.00,GBP,,bank_transfer,
 P3,C2,2026-03-11,5100.00,EUR,,,INV-3
 """,
     )
-    ledger("import", "payments", str(payments))
+    result = ledger("import", "payments", str(payments), ok=False)  # P3 pays 100.00 too much
+    assert "P3 of 5100.00 EUR is more than client C2 still owes (5000.00 EUR)" in result.stderr
+    result = ledger("import", "payments", str(payments), "--accept-warnings")
+    assert "client C2: 100.00 EUR left as credit" in result.output
     inv1, inv2, inv3 = (Invoice.objects.get(number=n) for n in ("INV-1", "INV-2", "INV-3"))
     assert (inv2.status, inv2.paid) == (InvoiceStatus.PAID, Decimal("800"))
     assert (inv1.status, inv1.paid, inv1.outstanding) == (

@@ -20,11 +20,12 @@ KIND_NAMES = (
     "payments",
     "time-entries",
 )
+POLICIES = "policies"  # not a ledger kind: the dunning policies, as a YAML stream
 BIG_FILE = 2_000_000  # bytes; above this the import shows a progress bar
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(KIND_NAMES))
+@click.argument("kind", type=click.Choice((*KIND_NAMES, POLICIES)))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--update", is_flag=True, help="Update records whose id already exists (idempotent).")
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
@@ -34,16 +35,26 @@ BIG_FILE = 2_000_000  # bytes; above this the import shows a progress bar
     help="time-entries only: accept entries for a stopped or suspended client, saying why "
     "(recorded and alerted).",
 )
+@click.option(
+    "--accept-warnings",
+    is_flag=True,
+    help="payments: book what looks like a typo anyway (more than the client owes, an invoice "
+    "already paid, the same payment twice, a date after today).",
+)
 @click.pass_context
-def import_(ctx, kind, file, update, dry_run, override):
+def import_(ctx, kind, file, update, dry_run, override, accept_warnings):
     """Import KIND records from FILE (.csv with a header row, or .json: a list of objects).
 
     All or nothing: if any row has a problem, every problem is listed as FILE:ROW:COLUMN:
-    reason and nothing is written. Columns are listed in docs/import.md.
+    reason and nothing is written. Columns are listed in docs/import.md. `arrears import
+    policies FILE` reads the policies `arrears export policies` wrote (YAML).
     """
     org = organisation(ctx)
     from arrears.ledger.importing import import_file
 
+    if kind == POLICIES:
+        _import_policies(org, file, dry_run)
+        return
     if override is not None and (kind != "time-entries" or not override.strip()):
         fail("--override takes a reason and applies to time-entries only")
     open_binary = None
@@ -80,6 +91,7 @@ def import_(ctx, kind, file, update, dry_run, override):
             source=str(file),
             open_binary=open_binary,
             override=(override or "").strip(),
+            accept_warnings=accept_warnings,
         )
     finally:
         if progress is not None:
@@ -97,12 +109,51 @@ def import_(ctx, kind, file, update, dry_run, override):
         out.print(
             f"[green]✓[/] {kind}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged"
         )
+    for note in result.notes:
+        out.print(note, markup=False)
+
+
+def _import_policies(org, file: Path, dry_run: bool) -> None:
+    import getpass
+    import os
+
+    from django.db import transaction
+
+    from arrears.core.policy import PolicyError
+    from arrears.dunning.policy_store import import_policies
+
+    try:
+        stream = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}")
+    who = os.environ.get("ARREARS_USER") or getpass.getuser()
+    try:
+        with transaction.atomic():
+            saved, same = import_policies(org, stream, source=str(file), changed_by=who)
+            if dry_run:
+                transaction.set_rollback(True)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False)
+        fail(f"{len(exc.problems)} problem(s) in {file}; nothing was imported")
+    if dry_run:
+        out.print(
+            f"✓ {len(saved) + len(same)} policies checked, no problems (dry run)", markup=False
+        )
+        return
+    out.print(
+        f"✓ policies: {len(saved)} saved ({', '.join(saved) or 'none'}), {len(same)} unchanged",
+        markup=False,
+    )
 
 
 @click.command("export")
-@click.argument("kind", type=click.Choice(KIND_NAMES))
+@click.argument("kind", type=click.Choice((*KIND_NAMES, POLICIES)))
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "yaml"]),
+    help="csv (the default) or json; policies are yaml.",
 )
 @click.option(
     "-o",
@@ -112,10 +163,31 @@ def import_(ctx, kind, file, update, dry_run, override):
 )
 @click.pass_context
 def export(ctx, kind, fmt, output):
-    """Export KIND records in the import format (they import back unchanged)."""
+    """Export KIND records in the import format (they import back unchanged).
+
+    `arrears export policies` writes the organisation's own dunning policies as YAML, for
+    `arrears import policies FILE`: export them with the clients that follow them."""
     org = organisation(ctx)
     from arrears.ledger.importing import export_kind
 
+    if kind == POLICIES:
+        if fmt not in (None, "yaml"):
+            fail("policies are exported as yaml")
+        from arrears.dunning.policy_store import export_policies
+
+        stream, n = export_policies(org)
+        if output is None:
+            sys.stdout.write(stream)
+            return
+        try:
+            output.write_text(stream, encoding="utf-8")
+        except OSError as exc:
+            fail(f"{output}: {exc.strerror or exc}")
+        err.print(f"✓ {n} policies written to {output}", markup=False)
+        return
+    if fmt == "yaml":
+        fail("yaml is for policies; ledger records are csv or json")
+    fmt = fmt or "csv"
     if output is None:
         export_kind(org, kind, fmt, sys.stdout)
         return
@@ -136,6 +208,17 @@ def _invoice(org, number):
     return found
 
 
+def _ledger_day(org, on):
+    """--date, or today; refused outside the dates a ledger holds."""
+    from arrears.core.parsing import Invalid, check_ledger_date
+    from arrears.ledger.reports import org_today
+
+    try:
+        return check_ledger_date(on) if on else org_today(org)
+    except Invalid as exc:
+        fail(f"--date {exc}")
+
+
 @click.command("pay")
 @click.argument("client_id")
 @click.argument("amount")
@@ -145,14 +228,49 @@ def _invoice(org, number):
 @click.option("--reference", default="")
 @click.option("--method", default="bank_transfer", show_default=True)
 @click.option("--id", "payment_id", help="Payment id (default: generated).")
+@click.option(
+    "--allow-overpayment",
+    is_flag=True,
+    help="Book a payment of more than the client owes (the rest becomes its credit).",
+)
+@click.option(
+    "--allow-duplicate",
+    is_flag=True,
+    help="Book a payment that looks like one already booked (same client, amount, date and "
+    "reference) or that names an invoice already paid.",
+)
+@click.option(
+    "--accept-warnings",
+    is_flag=True,
+    help="Book it whatever it looks like (also a date after today).",
+)
 @click.pass_context
-def pay(ctx, client_id, amount, on, number, currency, reference, method, payment_id):
-    """Record a payment received from CLIENT_ID and allocate it."""
+def pay(
+    ctx,
+    client_id,
+    amount,
+    on,
+    number,
+    currency,
+    reference,
+    method,
+    payment_id,
+    allow_overpayment,
+    allow_duplicate,
+    accept_warnings,
+):
+    """Record a payment received from CLIENT_ID and allocate it.
+
+    What looks like a typo is refused with the reason, until confirmed: more than the client
+    owes (--allow-overpayment), an invoice already paid or the same client, amount, date and
+    reference as a payment already booked (--allow-duplicate), a date after today
+    (--accept-warnings, which confirms any of them)."""
     org = organisation(ctx)
     import uuid
 
-    from arrears.core.parsing import Invalid, parse_amount, parse_choice, parse_currency
+    from arrears.core.parsing import Invalid, check_text, parse_amount, parse_choice, parse_currency
     from arrears.ledger.models import Client, PaymentMethod
+    from arrears.ledger.payment_checks import Facts, Incoming, Named, Typo, warnings_for
     from arrears.ledger.reports import org_today
     from arrears.ledger.settlement import SettlementError, record_payment
 
@@ -163,15 +281,43 @@ def pay(ctx, client_id, amount, on, number, currency, reference, method, payment
         currency = parse_currency(currency) if currency else client.currency
         value = parse_amount(amount, currency)
         parse_choice(method, PaymentMethod.values)
+        check_text(reference)
+        if payment_id is not None:
+            check_text(payment_id)
     except Invalid as exc:
         fail(str(exc))
+    day = _ledger_day(org, on)
     invoice = _invoice(org, number) if number else None
+    payment_id = payment_id or f"PAY-{uuid.uuid4().hex[:10]}"
+    incoming = Incoming(
+        client=client,
+        external_id=payment_id,
+        on=day,
+        amount=value,
+        currency=currency,
+        reference=reference,
+        invoices=(Named(invoice),) if invoice is not None else (),
+    )
+    allowed = set(Typo) if accept_warnings else set()
+    if allow_overpayment:
+        allowed.add(Typo.OVERPAYMENT)
+    if allow_duplicate:
+        allowed |= {Typo.DUPLICATE, Typo.SETTLED_INVOICE}
+    refused = [
+        w
+        for w in warnings_for([incoming], Facts.read(org, [incoming], org_today(org)))
+        if w.typo not in allowed
+    ]
+    if refused:
+        for w in refused:
+            err.print(f"{w.message} ({w.typo.flag} to book it)", markup=False)
+        fail(f"{len(refused)} warning(s); nothing was booked")
     try:
         payment = record_payment(
             org,
             client,
-            external_id=payment_id or f"PAY-{uuid.uuid4().hex[:10]}",
-            on=on or org_today(org),
+            external_id=payment_id,
+            on=day,
             amount=value,
             currency=currency,
             reference=reference,
@@ -180,6 +326,9 @@ def pay(ctx, client_id, amount, on, number, currency, reference, method, payment
         )
     except SettlementError as exc:
         fail(str(exc))
+    out.print(
+        f"[green]✓[/] payment {esc(payment.external_id)}: {value} {currency} from {esc(client_id)}"
+    )
     _show_allocations(payment.allocations.select_related("invoice"), payment.unallocated, currency)
 
 
@@ -198,30 +347,42 @@ def _show_allocations(allocations, left, currency):
 @click.argument("invoice_number")
 @click.argument("amount")
 @click.option("--reason", required=True)
-@click.option("--number", help="Credit note number (default: CN-<invoice>).")
+@click.option(
+    "--number",
+    help="Credit note number (default: CN-<invoice>, then CN-<invoice>-2, -3... for the next).",
+)
 @click.option("--date", "on", type=DATE)
 @click.pass_context
 def credit_note(ctx, invoice_number, amount, reason, number, on):
     """Issue a credit note against an invoice."""
     org = organisation(ctx)
-    from arrears.core.parsing import Invalid, parse_amount
-    from arrears.ledger.reports import org_today
-    from arrears.ledger.settlement import issue_credit_note
+    from arrears.core.parsing import Invalid, check_text, parse_amount
+    from arrears.ledger.settlement import SettlementError, issue_credit_note
 
     inv = _invoice(org, invoice_number)
     try:
         value = parse_amount(amount, inv.currency)
+        check_text(reason, free=True)
+        if number is not None:
+            check_text(number)
     except Invalid as exc:
         fail(str(exc))
-    note = issue_credit_note(
-        org,
-        inv.client,
-        number=number or f"CN-{inv.number}",
-        on=on or org_today(org),
-        amount=value,
-        currency=inv.currency,
-        reason=reason,
-        invoice=inv,
+    day = _ledger_day(org, on)
+    try:
+        note = issue_credit_note(
+            org,
+            inv.client,
+            number=number,
+            on=day,
+            amount=value,
+            currency=inv.currency,
+            reason=reason,
+            invoice=inv,
+        )
+    except SettlementError as exc:
+        fail(str(exc))
+    out.print(
+        f"[green]✓[/] credit note {esc(note.number)}: {value} {inv.currency} on {esc(inv.number)}"
     )
     _show_allocations(
         note.allocations.select_related("invoice"), note.amount - note.allocated, inv.currency
@@ -237,14 +398,15 @@ def credit_note(ctx, invoice_number, amount, reason, number, on):
 def write_off_cmd(ctx, invoice_number, reason, amount, on):
     """Write off what an invoice still owes (or part of it)."""
     org = organisation(ctx)
-    from arrears.core.parsing import Invalid, parse_amount
-    from arrears.ledger.reports import org_today
+    from arrears.core.parsing import Invalid, check_text, parse_amount
     from arrears.ledger.settlement import SettlementError, write_off
 
     inv = _invoice(org, invoice_number)
+    day = _ledger_day(org, on)
     try:
         value = parse_amount(amount, inv.currency) if amount else None
-        a = write_off(inv, on=on or org_today(org), reason=reason, amount=value)
+        check_text(reason, free=True)
+        a = write_off(inv, on=day, reason=reason, amount=value)
     except (Invalid, SettlementError) as exc:
         fail(str(exc))
     out.print(f"[green]✓[/] wrote off {a.amount} {inv.currency} of {esc(inv.number)}")

@@ -65,6 +65,15 @@ def aging(ctx, on, fmt):
                     for t in report.totals
                 ],
                 **({"base_total": _base_json(base)} if base else {}),
+                "credits": [
+                    {
+                        "client_id": c.client_id,
+                        "client_name": c.client_name,
+                        "currency": c.currency,
+                        "credit": _plain(c.amount, c.currency),
+                    }
+                    for c in report.credits
+                ],
             },
             sys.stdout,
             indent=2,
@@ -128,10 +137,16 @@ def aging(ctx, on, fmt):
         )
     if not report.rows:
         out.print(f"Nothing outstanding at {report.on}.")
-        return
-    out.print(table)
-    if base:
-        _print_base(base, money)
+    else:
+        out.print(table)
+        if base:
+            _print_base(base, money)
+    if report.credits:
+        out.print("Credit (paid more than owed; the client's next invoices use it):")
+    for c in report.credits:
+        out.print(
+            f"  {esc(c.client_name)} ({esc(c.client_id)}): {money(c.amount, c.currency)} {c.currency}"
+        )
 
 
 def _base_total(org, report):

@@ -35,6 +35,17 @@ class Receivable:
     outstanding: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Money a client paid (or was credited) that no invoice had used by the report date: an
+    overpayment, shown beside the receivables, never netted against them."""
+
+    client_id: str
+    client_name: str
+    currency: str
+    amount: Decimal
+
+
 @dataclass
 class AgingRow:
     client_id: str
@@ -53,11 +64,13 @@ class AgingReport:
     on: date
     rows: tuple[AgingRow, ...]
     totals: tuple[AgingRow, ...]  # one per currency, client_id "" and client_name "Total"
+    credits: tuple[Credit, ...] = ()  # by currency, then the largest first
 
 
-def age(receivables: Iterable[Receivable], on: date) -> AgingReport:
+def age(receivables: Iterable[Receivable], on: date, credits: Iterable[Credit] = ()) -> AgingReport:
     """One row per client and currency (a client billed in two currencies has two rows), sorted
-    by the largest total first; totals per currency, never added across currencies."""
+    by the largest total first; totals per currency, never added across currencies. The
+    clients' credits are listed on their own."""
     rows: dict[tuple[str, str], AgingRow] = {}
     totals: dict[str, AgingRow] = {}
     for r in receivables:
@@ -76,4 +89,7 @@ def age(receivables: Iterable[Receivable], on: date) -> AgingReport:
         total.buckets[name] += r.outstanding
         total.invoices += 1
     ordered = sorted(rows.values(), key=lambda r: (r.currency, -r.total, r.client_id))
-    return AgingReport(on, tuple(ordered), tuple(totals[c] for c in sorted(totals)))
+    credit = sorted(
+        (c for c in credits if c.amount > 0), key=lambda c: (c.currency, -c.amount, c.client_id)
+    )
+    return AgingReport(on, tuple(ordered), tuple(totals[c] for c in sorted(totals)), tuple(credit))

@@ -34,6 +34,7 @@ class ImportResult:
     counts: Counts = field(default_factory=Counts)
     problems: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+    notes: list[str] = field(default_factory=list)  # what a person should know (credit made)
 
     @property
     def ok(self) -> bool:
@@ -133,9 +134,11 @@ def import_file(
     open_binary: Callable[[Path], IO[bytes]] | None = None,
     chunk_size: int = 10_000,
     override: str = "",
+    accept_warnings: bool = False,
 ) -> ImportResult:
     """Check every row of `path`; write them all (in one transaction) only if none has a
-    problem and this is not a dry run. `source` is the name used in messages."""
+    problem and this is not a dry run. `source` is the name used in messages. A warning (a
+    payment that looks like a typo) is a problem unless `accept_warnings`."""
     source = source or str(path)
     result = ImportResult(kind_name, source, dry_run=dry_run)
     problems = result.problems
@@ -155,6 +158,7 @@ def import_file(
         return result
     kind = KINDS[kind_name](organisation, source, update=update)
     kind.problems = problems
+    kind.accept_warnings = accept_warnings
     if override:
         kind.override = override  # time entries: accepted for a stopped client, with a reason
     with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
@@ -182,8 +186,10 @@ def import_file(
         except csv.Error as exc:
             problems.append(Problem(source, None, None, f"not a readable CSV file: {exc}"))
     result.counts = kind.counts
+    result.notes = kind.notes
     if problems:
         result.counts = Counts()
+        result.notes = []
     return result
 
 

@@ -9,10 +9,18 @@ from decimal import Decimal
 from django.db.models import Count, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
-from arrears.core.aging import AgingReport, Receivable, age
+from arrears.core.aging import AgingReport, Credit, Receivable, age
 from arrears.core.money import format_money
 from arrears.ledger.fields import money_field
-from arrears.ledger.models import OPEN_STATUSES, Allocation, Client, Invoice, Organisation
+from arrears.ledger.models import (
+    OPEN_STATUSES,
+    Allocation,
+    Client,
+    CreditNote,
+    Invoice,
+    Organisation,
+    Payment,
+)
 
 
 def org_today(organisation: Organisation) -> date:
@@ -61,8 +69,44 @@ def outstanding():
     )
 
 
+def credits(organisation: Organisation, on: date) -> list[Credit]:
+    """Each client's credit at the end of `on`, per currency: what its payments and credit
+    notes dated on or before `on` had not settled by then (allocations are dated on or after
+    their payment). What is unallocated now, plus what was allocated only after `on`."""
+    left = defaultdict(Decimal)
+    unspent = ExpressionWrapper(F("amount") - F("allocated"), output_field=money_field())
+    for model in (Payment, CreditNote):
+        rows = (
+            model.objects.for_org(organisation)
+            .filter(date__lte=on, allocated__lt=F("amount"))
+            .values("client_id", "currency")
+            .annotate(s=Sum(unspent, output_field=money_field()))
+        )
+        for r in rows:
+            left[r["client_id"], r["currency"]] += r["s"]
+    later = (
+        Allocation.objects.for_org(organisation)
+        .filter(date__gt=on)
+        .filter(Q(payment__date__lte=on) | Q(credit_note__date__lte=on))
+        .values("invoice__client_id", "invoice__currency")
+        .annotate(s=Sum("amount", output_field=money_field()))
+    )
+    for r in later:
+        left[r["invoice__client_id"], r["invoice__currency"]] += r["s"]
+    left = {key: amount for key, amount in left.items() if amount > 0}
+    if not left:
+        return []
+    clients = {
+        pk: (ext, name)
+        for pk, ext, name in Client.objects.for_org(organisation)
+        .filter(pk__in={pk for pk, _ in left})
+        .values_list("pk", "external_id", "name")
+    }
+    return [Credit(*clients[pk], currency, amount) for (pk, currency), amount in left.items()]
+
+
 def aging(organisation: Organisation, on: date) -> AgingReport:
-    return age(receivables(organisation, on), on)
+    return age(receivables(organisation, on), on, credits(organisation, on))
 
 
 def open_totals(organisation: Organisation) -> list[dict]:

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 
 from arrears.core import allocation as rules
 from arrears.env import ConfigError, env_str
@@ -230,18 +230,27 @@ def issue_credit_note(
     organisation: Organisation,
     client: Client,
     *,
-    number: str,
+    number: str | None,
     on: date,
     amount: Decimal,
     currency: str,
     reason: str = "",
     invoice: Invoice | None = None,
 ) -> CreditNote:
+    """Issue a credit note and allocate it (the named invoice first). Without a `number`, the
+    next free one for the invoice: `CN-<invoice>`, then `CN-<invoice>-2`, `-3`... allocated
+    safely when several commands issue credit notes at once. A `number` that exists is a
+    SettlementError."""
     with transaction.atomic():
-        note = CreditNote.objects.create(
-            organisation=organisation,
+        if invoice is not None and transaction.get_connection().features.has_select_for_update:
+            # one credit note at a time per invoice: the next number is read after the other
+            # writer's commit (SQLite's writers queue at BEGIN IMMEDIATE already)
+            Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+        note = _new_credit_note(
+            organisation,
+            number,
+            f"CN-{invoice.number}" if invoice is not None else "CN",
             client=client,
-            number=number,
             date=on,
             amount=amount,
             currency=currency,
@@ -249,9 +258,45 @@ def issue_credit_note(
         )
         settler = Settler(organisation, [client.pk])
         named = settler.invoices.get(invoice.pk) if invoice is not None else None
+        if invoice is not None and named is None:
+            _check_named(invoice, client.pk, currency)
         settler.credit(note, named)
         settler.flush()
     return note
+
+
+def _new_credit_note(organisation, number: str | None, base: str, **values) -> CreditNote:
+    """Insert the note under `number`, or the first free number of the `base` series; a
+    number another writer took meanwhile is passed over (in a savepoint)."""
+    notes = CreditNote.objects.for_org(organisation)
+    for _attempt in range(20):
+        wanted = number or _next_number(organisation, base)
+        try:
+            with transaction.atomic():
+                return CreditNote.objects.create(organisation=organisation, number=wanted, **values)
+        except IntegrityError:
+            if not notes.filter(number=wanted).exists():
+                raise  # another rule broken: not the number's
+            if number is not None:
+                raise SettlementError(
+                    f"credit note {number} already exists: give another --number, or none "
+                    "for the next free one"
+                ) from None
+    raise SettlementError(f"no free credit note number after {base}: give one with --number")
+
+
+def _next_number(organisation, base: str) -> str:
+    taken = set(
+        CreditNote.objects.for_org(organisation)
+        .filter(Q(number=base) | Q(number__startswith=f"{base}-"))
+        .values_list("number", flat=True)
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
 
 
 def write_off(

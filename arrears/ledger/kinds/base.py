@@ -54,6 +54,8 @@ class Kind:
         self.update = update
         self.problems: list[Problem] = []
         self.counts = Counts()
+        self.notes: list[str] = []
+        self.accept_warnings = False
 
     # -- reporting -----------------------------------------------------------------------------
     def problem(self, row: int | None, column: str | None, message: str) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Model
+from django.db.models import F, Model
 
 from arrears.core.parsing import (
     MAX_AMOUNT,
@@ -64,6 +64,7 @@ class _Settlements(Kind):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.groups: dict[str, Group] = {}
+        self.booked: set[str] = set()  # ids of the file already in the ledger
 
     def parse_extra(self, line: int, get) -> dict[str, str]:
         return {c: get(c).strip() for c in self.extra_columns}
@@ -83,6 +84,7 @@ class _Settlements(Kind):
                     organisation=self.org, **{f"{self.id_field}__in": batch}
                 ).values_list(self.id_field, flat=True)
             )
+        self.booked |= existing
         for line, get in rows:
             before = len(self.problems)
             ext = self.value(line, get, self.id_column)
@@ -266,6 +268,49 @@ class Payments(_Settlements):
         "invoice_number",
     )
     required = frozenset({"payment_id", "client_id", "date", "amount"})
+
+    def checked(self) -> None:
+        """Typos: a warning names its row and column and refuses the file, unless the import
+        says --accept-warnings."""
+        super().checked()
+        from arrears.ledger.payment_checks import Facts, Incoming, Named, warnings_for
+        from arrears.ledger.reports import org_today
+
+        incoming = [
+            Incoming(
+                client=g.client,
+                external_id=g.external_id,
+                on=g.date,
+                amount=g.amount,
+                currency=g.currency,
+                reference=g.extra["reference"],
+                invoices=tuple(Named(p.invoice, p.amount, p.line) for p in g.parts if p.invoice),
+                line=g.line,
+            )
+            for g in self.groups.values()
+            if g.external_id not in self.booked
+        ]
+        facts = Facts.read(self.org, incoming, org_today(self.org))
+        for w in warnings_for(incoming, facts):
+            if self.accept_warnings:
+                self.notes.append(f"accepted: {w.message}")
+            else:
+                self.problem(w.line, w.column, f"{w.message} (--accept-warnings to book it)")
+
+    def finish(self) -> None:
+        super().finish()
+        credit: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        for batch in chunked(list(self.groups), 500):
+            left = self.model.objects.for_org(self.org).filter(
+                **{f"{self.id_field}__in": batch}, allocated__lt=F("amount")
+            )
+            for obj in left.select_related("client"):
+                credit[obj.client.external_id, obj.currency] += obj.amount - obj.allocated
+        for (client, currency), amount in sorted(credit.items()):
+            self.notes.append(
+                f"client {client}: {money_text(amount, currency)} {currency} left as credit "
+                "(paid more than it owed; its next invoices use it)"
+            )
 
     def parse_extra(self, line, get):
         method = get("method").strip()

@@ -2,8 +2,8 @@
 
 An invoice that was paid, credited, written off, charged, messaged about, promised, disputed,
 billed for time or put in a plan, and a payment or credit note that settled an invoice, stay:
-they are corrected the way accountants correct them (a credit note, a reversal of the payment,
-a write-off), each in the audit trail. The rule is a `pre_delete` receiver, so it holds for
+they are corrected the way accountants correct them (a credit note, a write-off), each in the
+audit trail. The rule is a `pre_delete` receiver, so it holds for
 `obj.delete()`, a queryset's `delete()` (the admin's bulk action) and any cascade alike.
 """
 
@@ -17,9 +17,10 @@ from .invoice import Invoice
 from .payment import CreditNote, Payment
 
 CORRECTIONS = {
-    Invoice: "issue a credit note (arrears credit-note), reverse its payment "
-    "(arrears reverse-payment) or write it off (arrears write-off) instead",
-    Payment: "reverse it instead (arrears reverse-payment PAYMENT_ID --reason WHY)",
+    Invoice: "issue a credit note (arrears credit-note) or write it off (arrears write-off) "
+    "instead",
+    Payment: "correct it instead (another invoice, amount or date: arrears import payments "
+    "FILE --update)",
     CreditNote: "bill the amount again with an invoice instead",
 }
 
