@@ -11,6 +11,9 @@ arrears run on a fresh ledger; default 3), keeping the fastest of each:
             plan, write the outbox, and for each action re-check the ledger, write its steps in
             flight, render the templates, send, and mark it sent with the stored message.
 
+  transport arrears' email transport alone (`EmailTransport.send`: the message built by the
+            standard library, sent by smtplib) for N ready `Outgoing`s with the same words.
+
 Target (issue 13): per worker, arrears' throughput at least 0.5 of the baseline's (arrears with
 `--workers N` against N times the baseline); more throughput comes from more workers, not
 from writing SMTP or MIME by hand.
@@ -75,11 +78,15 @@ class Sink:
         self.proc.wait(timeout=10)
 
 
-def baseline(port: int, n: int) -> float:
+def words() -> tuple[str, str]:
     text = (
         "Dear AP,\n\n" + "We have not yet received payment for the invoice below. " * 6 + "\n" * 3
     )
-    html = "<html><body><p>" + text.replace("\n", "<br>") * 2 + "</p></body></html>"
+    return text, "<html><body><p>" + text.replace("\n", "<br>") * 2 + "</p></body></html>"
+
+
+def baseline(port: int, n: int) -> float:
+    text, html = words()
     messages = []
     for i in range(n):
         m = EmailMessage()
@@ -94,6 +101,47 @@ def baseline(port: int, n: int) -> float:
         for m in messages:
             smtp.send_message(m)
     return time.perf_counter() - t
+
+
+def transport(n: int) -> float:
+    """Run in a process of its own with the ledger's settings (see `main`)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.settings")
+    django.setup()
+    from arrears.channels.base import Outgoing
+    from arrears.channels.email import sender
+    from arrears.channels.email.transport import EmailTransport
+
+    text, html = words()
+    messages = [
+        Outgoing(
+            f"Follow-up: Invoice #INV-{i:05d} [OVERDUE]",
+            text,
+            html,
+            sender("Bench", "arrears@localhost"),
+            (f"ap{i}@client{i}.example",),
+            headers={"Message-ID": f"<{i}.bench@localhost>", "X-Arrears-Key": f"bench/{i}"},
+        )
+        for i in range(n)
+    ]
+    t = time.perf_counter()
+    with EmailTransport() as mail:
+        for m in messages:
+            mail.send(m)
+    return time.perf_counter() - t
+
+
+def transport_alone(env: dict, n: int) -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--transport-alone", "--messages", str(n)],
+        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},  # this checkout
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise SystemExit(out.stdout + out.stderr)
+    return float(out.stdout.split()[-1])
 
 
 def setup(home: Path, n: int, port: int) -> dict:
@@ -180,9 +228,13 @@ def main() -> None:
         help="measure both this many times in turn, each arrears run on a fresh ledger, and keep"
         " each one's fastest (the machines here are noisy)",
     )
+    parser.add_argument("--transport-alone", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.messages
-    bases, ourses = [], []
+    if args.transport_alone:  # the child process of `transport_alone`
+        print(transport(n))
+        return
+    bases, ourses, mails = [], [], []
     sink = Sink()
     try:
         for _ in range(max(1, args.repeat)):
@@ -193,12 +245,15 @@ def main() -> None:
                 after_base = sink.count() - before
                 ourses.append(arrears_apply(env, args.workers))
                 after_ours = sink.count() - before - after_base
-            assert after_base == n and after_ours == n, (after_base, after_ours)
+                mails.append(transport_alone(env, n))
+                after_mail = sink.count() - before - after_base - after_ours
+            assert after_base == n and after_ours == n == after_mail, (after_base, after_ours)
     finally:
         sink.close()
     print("baseline: " + ", ".join(f"{t:.2f}" for t in bases) + " s")
     print("arrears:  " + ", ".join(f"{t:.2f}" for t in ourses) + " s")
-    base, ours = min(bases), min(ourses)
+    print("transport: " + ", ".join(f"{t:.2f}" for t in mails) + " s")
+    base, ours, mail = min(bases), min(ourses), min(mails)
     print(f"{n:,} messages into a local aiosmtpd sink; the fastest of {len(bases)} runs:")
     print(
         f"baseline  {n / base:>8,.0f} msg/s  ({base:.2f}s: smtplib, one connection, ready-made messages)"
@@ -206,6 +261,10 @@ def main() -> None:
     print(
         f"arrears   {n / ours:>8,.0f} msg/s  ({ours:.2f}s: the whole `arrears apply "
         f"--workers {args.workers}` process)"
+    )
+    print(
+        f"transport {n / mail:>8,.0f} msg/s  ({mail:.2f}s: EmailTransport.send alone, "
+        f"{base / mail:.2f} of the baseline)"
     )
     ratio = base / ours
     per_worker = ratio / args.workers
@@ -218,6 +277,7 @@ def main() -> None:
             {
                 "baseline_s": round(base, 3),
                 "arrears_s": round(ours, 3),
+                "transport_s": round(mail, 3),
                 "workers": args.workers,
                 "ratio": round(ratio, 3),
                 "per_worker": round(per_worker, 3),
