@@ -33,7 +33,7 @@ def test_a_second_credit_note_on_an_invoice_gets_the_next_number(ledger, org):
     result = ledger(
         "credit-note", "INV-1", "5.00", "--reason", "x", "--date", "0001-01-01", ok=False
     )
-    assert "--date 0001-01-01 is outside the dates a ledger holds" in result.stderr
+    assert "0001-01-01 is outside the dates a ledger holds" in result.stderr
 
 
 def test_credit_notes_issued_at_once_by_several_processes_each_get_their_own_number(tmp_path):
