@@ -145,3 +145,30 @@ def test_no_code_path_deletes_a_money_record_with_dependents(org):
         Invoice.objects.filter(pk=inv.pk).exists()
         and Payment.objects.filter(pk=payment.pk).exists()
     )
+
+
+def test_a_payment_that_looks_like_a_typo_is_booked_in_the_admin_only_once_confirmed(
+    admin_client, org
+):
+    inv, _ = paid_invoice(org)  # the client owes nothing now
+    url = reverse("admin:ledger_payment_add")
+    page = admin_client.get(url).content.decode()
+    form = {
+        **management(page),
+        "client": inv.client_id,
+        "external_id": "P2",
+        "date": "2026-04-02",
+        "amount": "50.00",
+        "currency": "GBP",
+        "reference": "",
+        "method": "bank_transfer",
+    }
+    response = admin_client.post(url, form)
+    assert response.status_code == 200
+    text = response.content.decode().replace("&#x27;", "'")
+    assert "P2 of 50.00 GBP is more than client C1 still owes (0.00 GBP)" in text
+    assert "Book it anyway" in text
+    assert not Payment.objects.filter(external_id="P2").exists()
+    response = admin_client.post(url, {**form, "book_anyway": "on"})
+    assert response.status_code == 302
+    assert Payment.objects.get(external_id="P2").unallocated == Decimal("50.00")

@@ -254,8 +254,62 @@ class _SettlesOnAdd(OrgScoped):
                 settler.flush()
 
 
+class PaymentForm(forms.ModelForm):
+    """A new payment that looks like a typo (more than the client owes, the same as one
+    booked, dated after today) is refused until "book it anyway" is ticked, as `arrears pay`
+    refuses it until confirmed."""
+
+    book_anyway = forms.BooleanField(
+        required=False,
+        label="Book it anyway",
+        help_text="Confirm a payment that looks like a typo (the warnings say why).",
+    )
+
+    class Meta:
+        model = Payment
+        fields = (
+            "organisation",
+            "client",
+            "external_id",
+            "date",
+            "amount",
+            "currency",
+            "reference",
+            "method",
+        )
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is not None or self.errors or data.get("book_anyway"):
+            return data
+        from arrears.ledger.payment_checks import Facts, Incoming, warnings_for
+        from arrears.ledger.reports import org_today
+
+        org = (
+            data.get("organisation")
+            or Organisation.objects.filter(pk=self.instance.organisation_id).first()
+        )
+        if org is None:
+            return data
+        incoming = Incoming(
+            client=data["client"],
+            external_id=data["external_id"],
+            on=data["date"],
+            amount=data["amount"],
+            currency=data["currency"],
+            reference=data.get("reference") or "",
+        )
+        found = warnings_for([incoming], Facts.read(org, [incoming], org_today(org)))
+        if found:
+            raise ValidationError(
+                [w.message for w in found] + ["Tick “Book it anyway” to book it as it is."]
+            )
+        return data
+
+
 @admin.register(Payment)
 class PaymentAdmin(_SettlesOnAdd):
+    form = PaymentForm
     list_display = ("external_id", "client", "date", "amount", "currency", "allocated", "method")
     list_filter = ("currency", "method")
     search_fields = ("external_id", "reference", "client__name")
