@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from arrears.ledger.models import Client, Contract, Invoice, Membership, Role, TimeEntry
@@ -182,3 +183,60 @@ def test_a_single_organisation_user_cannot_forge_an_outsiders_client_either(clie
     response = client.post(url, {**management(page), **invoice_form(client=theirs.pk)})
     assert response.status_code == 200
     assert not Invoice.objects.filter(number="INV-X").exists()
+
+
+def test_other_apps_rows_are_scoped_too_a_promise_on_another_organisations_invoice(
+    client, two_orgs
+):
+    north, contoso = two_orgs
+    theirs = add_client(north, "N1", "Northwind's Client")
+    north_invoice = Invoice.objects.create(
+        organisation=north,
+        client=theirs,
+        number="N-INV-1",
+        issue_date=date(2026, 3, 1),
+        due_date=date(2026, 3, 31),
+        currency="GBP",
+        total=Decimal("100.00"),
+    )
+    stranger = make_org("Stranger Ltd", "GB", "someone@stranger.example")
+    del stranger
+    client.login(username="owner@northwind.example", password=PASSWORD)
+    url = reverse("admin:dunning_promise_add")
+    page = client.get(url).content.decode()
+    assert "someone@stranger.example" not in page  # people of other organisations
+    from arrears.dunning.models import Promise
+
+    outsider = get_user_model().objects.get(username="someone@stranger.example")
+    for invoice, who in ((north_invoice, ""), (None, outsider.pk)):
+        form = {
+            **management(page),
+            "organisation": contoso.pk,
+            "invoice": invoice.pk if invoice else north_invoice.pk,
+            "until": "2026-04-30",
+            "note": "",
+            "made_on": "2026-04-01",
+            "recorded_by": who,
+            "status": "active",
+        }
+        if invoice is None:
+            form["organisation"] = north.pk
+        response = client.post(url, form)
+        assert response.status_code == 200, response.status_code
+        text = response.content.decode()
+        assert "belongs to another organisation" in text or "Select a valid choice" in text
+    assert not Promise.objects.exists()
+    # the model refuses it whatever form it came through
+    promise = Promise(
+        organisation=contoso,
+        invoice=north_invoice,
+        until=date(2026, 4, 30),
+        made_on=date(2026, 4, 1),
+        recorded_by=outsider,
+    )
+    with pytest.raises(ValidationError) as refused:
+        promise.full_clean()
+    assert refused.value.message_dict == {
+        "invoice": ["this invoice belongs to another organisation"],
+        "recorded_by": ["this user is not a member of the organisation"],
+    }

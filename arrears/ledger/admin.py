@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -67,7 +68,13 @@ class OrgScoped(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         model = db_field.related_model
         row_org = getattr(request, "_arrears_row_org", None)
-        if model is Organisation:
+        if model is get_user_model():  # the people of the row's organisation only
+            orgs = [row_org] if row_org is not None else member_orgs(request)
+            if row_org is not None or not request.user.is_superuser:
+                kwargs["queryset"] = model._default_manager.filter(
+                    memberships__organisation__in=orgs
+                ).distinct()
+        elif model is Organisation:
             if not request.user.is_superuser:
                 kwargs["queryset"] = Organisation.objects.filter(pk__in=member_orgs(request))
         elif any(f.name == "organisation" for f in model._meta.fields):

@@ -7,6 +7,7 @@ fit the ledger and the currency's minor unit."""
 
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -52,7 +53,14 @@ def _other_organisation(row, field) -> str | None:
     """A row of another organisation than this one's (a forged form, a user in two)."""
     own = getattr(row, "organisation_id", None)
     target = field.related_model
-    if own is None or not any(f.name == "organisation" for f in target._meta.concrete_fields):
+    if own is None:
+        return None
+    if target is get_user_model():  # a person who recorded or approved something
+        from .organisation import Membership
+
+        member = Membership.objects.filter(user_id=getattr(row, field.attname), organisation_id=own)
+        return None if member.exists() else "this user is not a member of the organisation"
+    if not any(f.name == "organisation" for f in target._meta.concrete_fields):
         return None
     theirs = (
         target._default_manager.filter(pk=getattr(row, field.attname))
