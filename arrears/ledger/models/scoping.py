@@ -58,7 +58,13 @@ def _other_organisation(row, field) -> str | None:
     if target is get_user_model():  # a person who recorded or approved something
         from .organisation import Membership
 
-        member = Membership.objects.filter(user_id=getattr(row, field.attname), organisation_id=own)
+        user = getattr(row, field.attname)
+        if (
+            row.pk is not None
+            and type(row)._default_manager.filter(pk=row.pk, **{field.attname: user}).exists()
+        ):
+            return None  # as it was: a person who has left since stays on the record
+        member = Membership.objects.filter(user_id=user, organisation_id=own)
         return None if member.exists() else "this user is not a member of the organisation"
     if not any(f.name == "organisation" for f in target._meta.concrete_fields):
         return None
