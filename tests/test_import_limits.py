@@ -197,3 +197,15 @@ def test_a_policy_that_does_not_exist_is_named_once_with_the_rows_that_use_it(
     ) in result.stderr.splitlines()
     assert not Contract.objects.for_org(org).filter(external_id="K8").exists()
     assert not Payment.objects.exists()
+
+
+def test_the_money_verbs_refuse_an_amount_too_large_with_a_clear_reason(ledger):
+    huge = "99999999999999999999999.99"
+    for args in (
+        ("pay", "C1", huge, "--accept-warnings"),
+        ("credit-note", "INV-1", huge, "--reason", "x"),
+        ("write-off", "INV-1", "--amount", huge, "--reason", "x"),
+    ):
+        result = ledger(*args, ok=False)
+        assert f"{huge}: too large; amounts are below 1,000,000,000,000" in result.stderr, args
+        assert "Traceback" not in result.output
