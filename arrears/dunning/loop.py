@@ -112,6 +112,7 @@ class Loop:
         self.me = worker_name()
         self.result = Delivery()
         self.held: set[int] = set()  # rows claimed by this worker and not finished
+        self.lease_until = self.now  # when the lease of the rows held runs out, at the earliest
         # rows are claimed in id order, each once per run: a row put back for a retry, or
         # handed back to wait for an earlier one, is left for a later run
         self.after = 0
@@ -170,12 +171,14 @@ class Loop:
                 qs = qs.select_for_update(skip_locked=True)
             ids = list(qs.values_list("pk", flat=True)[:limit])
             if ids:
+                until = timezone.now() + lease()
                 OutboxAction.objects.filter(pk__in=ids, status=ActionStatus.QUEUED).update(
                     status=ActionStatus.SENDING,
                     claimed_by=self.me,
-                    lease_until=timezone.now() + lease(),
+                    lease_until=until,
                     attempts=F("attempts") + 1,
                 )
+                self.lease_until = min(self.lease_until, until) if self.held else until
         self.held.update(ids)
         self.after = max(ids, default=self.after)
         return ids
@@ -228,15 +231,21 @@ class Loop:
 
     # -- what performers call ------------------------------------------------------------------
     def go(self, row: OutboxAction) -> None:
-        """Right before a side effect: renew the lease of every row this worker still holds;
-        raise LostClaim when `row` is no longer one of them."""
-        if not self.held:
+        """Right before a side effect: make sure the lease of every row this worker holds has
+        at least half its length to run (renewing it in the database when it has less), and
+        raise LostClaim when `row` is no longer held. While more than half of a lease is left
+        nobody can have taken the row over, so it is not asked (one UPDATE per message cost
+        a third of a fast mail server's throughput)."""
+        if row.pk not in self.held:
             raise LostClaim(row.key)
         now = timezone.now()
+        if self.lease_until - now > lease() / 2:
+            return
         mine = OutboxAction.objects.filter(
             pk__in=self.held, claimed_by=self.me, status=ActionStatus.SENDING
         )
         renewed = mine.update(lease_until=now + lease())
+        self.lease_until = now + lease()
         if renewed != len(self.held):
             self.held &= set(mine.values_list("pk", flat=True))
         if row.pk not in self.held:
