@@ -9,13 +9,14 @@ server, so a crash leaves at most one message sent but not marked (see outbox.py
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from arrears.channels.base import Outgoing
+from arrears.channels.base import Outgoing, TransportError
 from arrears.channels.email.transport import EmailTransport
 from arrears.dunning.compose import compose
 from arrears.dunning.loop import BATCH, Delivery, Loop, LostClaim, Performer
@@ -59,24 +60,54 @@ class Ready:
 
 class MessagePerformer(Performer):
     """Email (and letters, lever notices, internal alerts): one connection to the mail server
-    for the whole run."""
+    for the whole run.
+
+    A sender thread hands each message to the server (smtplib) while this one re-checks and
+    renders the next: the mail server takes in one message while the worker prepares the
+    next, instead of the worker waiting for its answer (a third of the time with a fast local
+    server). A message is recorded as sent before the next one is handed over, so a crash
+    still leaves at most one message sent but not marked."""
 
     def __init__(self, loop: Loop):
         super().__init__(loop)
         self.org, self.on, self.policies = loop.org, loop.on, loop.policies
         self.transport = EmailTransport()
+        self.sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arrears-smtp")
+        self.pending: tuple[Ready, Future] | None = None
         self.batch: Batch | None = None
 
     def load(self, rows: list[OutboxAction]) -> None:
         self.batch = self.read(rows)
 
     def perform(self, row: OutboxAction) -> None:
-        ready = self.prepare(row, self.batch)
+        try:
+            ready = self.prepare(row, self.batch)
+        finally:
+            self.settle()  # the message before this one: recorded before this one goes out
         if ready is None:
             return
         self.loop.go(row)
-        refused = self.transport.send(ready.outgoing)
-        self.sent(ready)
+        self.pending = (ready, self.sender.submit(self.transport.send, ready.outgoing))
+
+    def settle(self) -> None:
+        """Wait for the server's answer to the message handed over last, and record it."""
+        if self.pending is None:
+            return
+        ready, answer = self.pending
+        self.pending = None
+        row = ready.row
+        try:
+            refused = answer.result()
+            self.sent(ready)
+        except LostClaim:
+            self.loop.lost(row)
+            return
+        except TransportError as exc:
+            self.loop.failed(row, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+            self.loop.crashed(row, exc)
+            return
         permanent = [r for r in refused if not r.temporary]
         later = [r for r in refused if r.temporary]
         if later:
@@ -86,8 +117,15 @@ class MessagePerformer(Performer):
             self.loop.result.problems.append(f"{row.key}: {problem}")
             self.loop.alert(row, problem)
 
+    def flush(self) -> None:
+        self.settle()
+
     def close(self) -> None:
-        self.transport.close()
+        try:
+            self.settle()
+        finally:
+            self.sender.shutdown()
+            self.transport.close()
 
     def read(self, rows: list[OutboxAction]) -> Batch:
         ids = [r.pk for r in rows]
