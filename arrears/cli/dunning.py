@@ -96,8 +96,18 @@ def plan(ctx, on, days, client_id, explain, fmt):
     else:
         result, _ = make_plan(org, on, client_id=client_id, explain=explain)
         actions, idle = list(result.actions), list(result.idle)
+    charged = {}
+    if explain:  # late-payment charges already made, shown on their invoice
+        from arrears.charges.history import charged as charges_of
+
+        numbers = [i.invoice_number for a in actions for i in a.items]
+        charged = charges_of(org, numbers + [i.invoice_number for i in idle])
     if fmt == "json":
         rows = [action_json(a) for a in actions] + [idle_json(i) for i in idle]
+        for row in rows:  # with --explain, the charges of the invoices that have some
+            for item in row.get("items", [row]):
+                if item["invoice_number"] in charged:
+                    item["charges"] = charged[item["invoice_number"]]
         json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
@@ -116,7 +126,10 @@ def plan(ctx, on, days, client_id, explain, fmt):
             table.add_column(col, overflow="fold")
         for a in actions:
             invs = ", ".join(
-                i.invoice_number if i.step == a.step else f"{i.invoice_number} ({i.step})"
+                _with_charges(
+                    i.invoice_number if i.step == a.step else f"{i.invoice_number} ({i.step})",
+                    charged.get(i.invoice_number),
+                )
                 for i in a.items
             )
             who = (
@@ -152,8 +165,13 @@ def plan(ctx, on, days, client_id, explain, fmt):
         for col in ("client", "invoice", "why"):
             table.add_column(col, overflow="fold")
         for i in idle:
-            table.add_row(esc(i.client_id), esc(i.invoice_number), esc(i.reason))
+            number = _with_charges(i.invoice_number, charged.get(i.invoice_number))
+            table.add_row(esc(i.client_id), esc(number), esc(i.reason))
         out.print(table)
+
+
+def _with_charges(shown: str, charges: str | None) -> str:
+    return f"{shown} (charged {charges})" if charges else shown
 
 
 @click.command()
