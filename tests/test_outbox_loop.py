@@ -211,9 +211,14 @@ def test_a_worker_slower_than_its_lease_cannot_mark_the_row_sent_and_the_team_is
     with smtp_server() as (sink, port), installation(tmp_path, f"smtp://127.0.0.1:{port}") as inst:
         inst.env["ARREARS_LEASE_SECONDS"] = "2"
         seed_nudges(inst, 1)
-        sink.delay = 5.0
+        sink.delay = 8.0
         apply = inst.start("apply", "--date", DAY, "--workers", "1")
-        time.sleep(3.5)
+        sending = "SELECT COUNT(*) FROM dunning_outboxaction WHERE status = 'sending'"
+        for _ in range(300):  # until apply has claimed the row (the machine may be slow)
+            if inst.query(sending) == [(1,)]:
+                break
+            time.sleep(0.05)
+        time.sleep(2.5)  # its lease has run out while its message is with the server
         deliver = inst.arrears("deliver", "--date", DAY, check=False)
         out, err = apply.communicate(timeout=120)
         assert "lost its claim" in out + err, out + err

@@ -19,7 +19,7 @@ from django.utils import timezone
 from arrears.channels.base import Outgoing, TransportError
 from arrears.channels.email.transport import EmailTransport
 from arrears.dunning.compose import compose
-from arrears.dunning.loop import BATCH, Delivery, Loop, LostClaim, Performer
+from arrears.dunning.loop import BATCH, QUIET, Delivery, Loop, LostClaim, Performer
 from arrears.dunning.models import (
     Message,
     OutboxAction,
@@ -80,6 +80,8 @@ class MessagePerformer(Performer):
         self.batch = self.read(rows)
 
     def perform(self, row: OutboxAction) -> None:
+        if row.kind in QUIET:  # an alert tells what became of the message before it
+            self.settle()
         try:
             ready = self.prepare(row, self.batch)
         finally:
