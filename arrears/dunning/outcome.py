@@ -17,12 +17,12 @@ from django.utils import timezone
 
 from arrears.dunning.models import ActionStatus, Message, OutboxAction
 
-SENT, NOT_SENT, WAITING = "sent", "not sent", "queued"
+SENT, NOT_SENT, WAITING, SENDING = "sent", "not sent", "queued", "being sent"
 PAUSES = ("is disputed", "is promised")  # a re-check's reasons that pause the ladder
 
 
 def outcome(org, alert: OutboxAction, ctx: dict, on: date) -> dict:
-    """`outcome` (sent, not sent, queued), `outcome_text` (what happened) and `todo` (what
+    """`outcome` (sent, not sent, queued, being sent), `outcome_text` (what happened) and `todo` (what
     the team should do, if anything) for the alert's template."""
     step = alert.step.removesuffix("-alert")
     client = ctx.get("client_id", "")
@@ -56,8 +56,8 @@ def outcome(org, alert: OutboxAction, ctx: dict, on: date) -> dict:
                 "promised date and its grace have passed.",
             )
         return _said(NOT_SENT, f"{step} was not sent: {reason}.", "")
-    if row.status == ActionStatus.SENDING:  # in this run: the server's last answer is awaited
-        return _said(SENT, f"{step} was handed to the mail server for {_to(row)} just now.", "")
+    if row.status == ActionStatus.SENDING:  # another worker holds it (ours settle it first)
+        return _said(SENDING, f"{step} is being sent to {_to(row)} now.", "")
     now = timezone.now()
     if row.next_attempt_at and row.next_attempt_at > now and row.last_error:
         return _said(
