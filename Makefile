@@ -30,6 +30,7 @@ run: setup
 		--accounts-email accounts@northwind.example --password-file "$(ARREARS_HOME)/demo-password" \
 		--address "1 Demo Street, London EC1A 1AA"
 	@$(BIN)/arrears demo --seed 1 || echo "(the demo was not loaded: see above; a second run finds it there already)"
+	@$(BIN)/arrears org set bank --iban "GB82 WEST 1234 5698 7654 32" --bic WESTGB2L >/dev/null
 	@$(BIN)/arrears aging
 	@$(BIN)/arrears apply || echo "(some messages could not be sent; see arrears plan and the log above)"
 	@echo "  Today's reminders went to $$ARREARS_EMAIL_URL; arrears plan --explain says why each invoice got what it got."
