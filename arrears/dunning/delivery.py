@@ -89,7 +89,8 @@ class MessagePerformer(Performer):
         if ready is None:
             return
         self.loop.go(row)
-        self.pending = (ready, self.sender.submit(self.transport.send, ready.outgoing))
+        handover = self.transport.start(ready.outgoing)  # built here; the thread only talks
+        self.pending = (ready, self.sender.submit(handover))
 
     def settle(self) -> None:
         """Wait for the server's answer to the message handed over last, and record it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+from collections.abc import Callable
 
 from django.core.mail import InvalidMailer, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
@@ -36,23 +37,41 @@ class EmailTransport(Transport):
         return self.backend
 
     def send(self, message: Outgoing) -> tuple[Refusal, ...]:
+        return self.start(message)()
+
+    def start(self, message: Outgoing) -> Callable[[], tuple[Refusal, ...]]:
+        """Build the message here and return what hands it to the server: a caller with a
+        sender thread does the building (CPU) itself and leaves only the conversation with the
+        server (waiting on the network) to the thread."""
         backend = self._backend()
         try:
             if isinstance(backend, SMTPBackend):
-                return self._send_smtp(backend.connection, message)
+                smtp = backend.connection
+                smtp.ehlo_or_helo_if_needed()
+                written = addressed(message, server_smtputf8=smtp.has_extn("smtputf8"))
+                data = build(message, written).as_bytes()
+                return lambda: self._guarded(self._send_smtp, smtp, written, data)
             written = addressed(message, server_smtputf8=True)  # a file or a screen takes UTF-8
-            backend.send_messages([DjangoMessage(build(message, written), written)])
-            return written.refused
+            built = DjangoMessage(build(message, written), written)
         except Unwritable as exc:
             raise TransportError(str(exc), permanent=True) from exc
         except Exception as exc:  # noqa: BLE001 - classified below
             self._after(exc)
             raise classify(exc) from exc
+        return lambda: self._guarded(self._send_other, backend, built, written)
 
-    def _send_smtp(self, smtp: smtplib.SMTP, message: Outgoing) -> tuple[Refusal, ...]:
-        smtp.ehlo_or_helo_if_needed()
-        written = addressed(message, server_smtputf8=smtp.has_extn("smtputf8"))
-        data = build(message, written).as_bytes()
+    def _guarded(self, fn, *args) -> tuple[Refusal, ...]:
+        try:
+            return fn(*args)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            self._after(exc)
+            raise classify(exc) from exc
+
+    def _send_other(self, backend, built: DjangoMessage, written: Envelope):
+        backend.send_messages([built])
+        return written.refused
+
+    def _send_smtp(self, smtp: smtplib.SMTP, written: Envelope, data: bytes):
         options = ["SMTPUTF8", "BODY=8BITMIME"] if written.smtputf8 else []
         try:
             refused = smtp.sendmail(written.sender.addr_spec, written.recipients, data, options)
