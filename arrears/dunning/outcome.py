@@ -22,8 +22,8 @@ PAUSES = ("is disputed", "is promised")  # a re-check's reasons that pause the l
 
 
 def outcome(org, alert: OutboxAction, ctx: dict, on: date) -> dict:
-    """`outcome` (sent, not sent, queued, being sent), `outcome_text` (what happened) and `todo` (what
-    the team should do, if anything) for the alert's template."""
+    """`outcome` (sent, not sent, queued, being sent), `outcome_text` (what happened) and
+    `todo` (what the team should do, if anything) for the alert's template."""
     step = alert.step.removesuffix("-alert")
     client = ctx.get("client_id", "")
     data = alert.data or {}
@@ -32,7 +32,7 @@ def outcome(org, alert: OutboxAction, ctx: dict, on: date) -> dict:
             NOT_SENT,
             f"{step} was not sent: {data.get('message_reason') or 'no contact to send to'}.",
             f"Add a contact with that role for {client} (the admin's client page, or arrears "
-            f"import contacts FILE); the next run sends {step}.",
+            "import contacts FILE); the next run writes to them.",
         )
     row = _message_row(org, alert, step, data.get("message"))
     if row is None:
