@@ -157,3 +157,15 @@ def test_an_alert_about_a_message_cancelled_by_a_dispute_says_it_is_paused(org, 
     assert out.subject == "Rheinland GmbH: nudge-3 NOT sent for Invoice #INV-1"
     assert "nudge-3 was not sent: paused, as INV-1 is disputed." in text
     assert "What to do: Nothing for now: the reminders resume when the dispute is resolved" in text
+
+
+def test_an_alert_about_a_message_the_server_deferred_says_when_it_is_tried_again(org, message):
+    message.last_error = "SMTP 451 4.3.0 try again later"
+    message.next_attempt_at = datetime(2099, 5, 8, 8, 30, tzinfo=UTC)
+    message.save()
+    out = _alert_about(org, message)
+    assert out.subject == "Rheinland GmbH: nudge-3 queued for Invoice #INV-1"
+    assert (
+        "nudge-3 is not sent yet: the mail server answered SMTP 451 4.3.0 try again later; it is "
+        "tried again at 08:30 on 2099-05-08 (Europe/London)." in " ".join(out.text.split())
+    )

@@ -60,10 +60,11 @@ def outcome(org, alert: OutboxAction, ctx: dict, on: date) -> dict:
         return _said(SENDING, f"{step} is being sent to {_to(row)} now.", "")
     now = timezone.now()
     if row.next_attempt_at and row.next_attempt_at > now and row.last_error:
+        again = _at(row.next_attempt_at, org.timezone)
         return _said(
             WAITING,
             f"{step} is not sent yet: the mail server answered "
-            f"{_first_line(row.last_error)}; it is tried again at {_at(row.next_attempt_at, org.timezone)}.",
+            f"{_first_line(row.last_error)}; it is tried again at {again}.",
             "",
         )
     if row.not_before and row.not_before > now:
