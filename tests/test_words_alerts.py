@@ -161,11 +161,11 @@ def test_an_alert_about_a_message_cancelled_by_a_dispute_says_it_is_paused(org, 
 
 def test_an_alert_about_a_message_the_server_deferred_says_when_it_is_tried_again(org, message):
     message.last_error = "SMTP 451 4.3.0 try again later"
-    message.next_attempt_at = datetime(2099, 5, 8, 8, 30, tzinfo=UTC)
+    message.next_attempt_at = datetime(2099, 5, 8, 8, 30, tzinfo=UTC)  # 09:30 in London (BST)
     message.save()
     out = _alert_about(org, message)
     assert out.subject == "Rheinland GmbH: nudge-3 queued for Invoice #INV-1"
     assert (
         "nudge-3 is not sent yet: the mail server answered SMTP 451 4.3.0 try again later; it is "
-        "tried again at 08:30 on 2099-05-08 (Europe/London)." in " ".join(out.text.split())
+        "tried again at 09:30 on 2099-05-08 (Europe/London)." in " ".join(out.text.split())
     )
