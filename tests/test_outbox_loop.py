@@ -261,3 +261,16 @@ def test_a_row_that_breaks_the_planner_is_alerted_once_and_the_other_clients_get
     assert len([m for m in smtp.messages if m.subject.startswith("Kiwi")]) == 1  # alerted once
     plan = ledger("plan", "--date", DAY, ok=None)
     assert "Traceback" not in plan.output
+
+
+@pytest.mark.django_db
+def test_plan_names_a_client_it_cannot_plan_and_shows_the_others(ledger):
+    from arrears.ledger.models import Invoice
+
+    ledger.invoices(
+        "INV-1,C1,2026-04-01,2026-05-05,1200.00", "INV-9,NZ,2026-04-01,2026-05-05,90.00"
+    )
+    Invoice.objects.filter(number="INV-9").update(due_date=date(9999, 12, 31))
+    out = ledger("plan", "--date", DAY)
+    assert "NZ: could not be planned: OverflowError" in out.output
+    assert "INV-1" in out.output and "1 due" in out.output  # the other client is planned

@@ -90,12 +90,14 @@ def plan(ctx, on, days, client_id, explain, fmt):
     from arrears.dunning.engine import calendar, make_plan
 
     on = on or _today(org)
-    idle = []
+    idle, errors = [], []
     if days:
         actions = calendar(org, on, days, client_id=client_id)
     else:
         result, _ = make_plan(org, on, client_id=client_id, explain=explain)
-        actions, idle = list(result.actions), list(result.idle)
+        actions, idle, errors = list(result.actions), list(result.idle), list(result.errors)
+    for e in errors:  # one bad row never stops the day: the others are planned
+        err.print(f"[red]✗[/] {esc(e.client_id)}: could not be planned: {esc(e.message)}")
     charged = {}
     if explain:  # late-payment charges already made, shown on their invoice
         from arrears.charges.history import charged as charges_of
@@ -253,7 +255,7 @@ def apply(ctx, on, workers, show_messages):
         err.print(f"[red]✗[/] {esc(problem)}", markup=True)
     if len(d.problems) > 20:
         err.print(f"  … and {len(d.problems) - 20} more (arrears timeline CLIENT shows each)")
-    if d.failed or d.retrying:
+    if d.failed or d.retrying or report.plan.errors:
         sys.exit(1)
 
 
