@@ -125,7 +125,7 @@ def test_the_admin_will_not_delete_a_paid_invoice_or_its_payment(admin_client, o
 def test_no_code_path_deletes_a_money_record_with_dependents(org):
     inv, payment = paid_invoice(org)
     with (
-        pytest.raises(ProtectedError, match="arrears import payments FILE --update"),
+        pytest.raises(ProtectedError, match="arrears reverse-payment P1 --reason WHY"),
         transaction.atomic(),
     ):
         Payment.objects.filter(pk=payment.pk).delete()

@@ -1,4 +1,5 @@
-"""Verbs that fill and empty the ledger: import, export, pay, credit-note, write-off."""
+"""Verbs that fill and empty the ledger: import, export, pay, reverse-payment, credit-note,
+write-off."""
 
 from __future__ import annotations
 
@@ -343,6 +344,48 @@ def _show_allocations(allocations, left, currency):
         out.print(f"{left} {currency} left as the client's credit")
 
 
+@click.command("reverse-payment")
+@click.argument("payment_id")
+@click.option("--reason", required=True, help="Why (kept with the payment).")
+@click.option("--date", "on", type=DATE, help="The day it was taken back (default: today).")
+@click.pass_context
+def reverse_payment_cmd(ctx, payment_id, reason, on):
+    """Reverse a payment that did not stay: a cheque that bounced, a direct debit recalled,
+    money booked to the wrong client.
+
+    The invoices it paid owe that money again (reminders resume for them on the next run;
+    the client's credit, if it has any, is spent on them). The payment stays in the ledger,
+    reversed, with the day and the reason; it is nobody's credit. A payment is reversed once."""
+    org = organisation(ctx)
+    from arrears.core.money import round_money
+    from arrears.core.parsing import Invalid, check_text
+    from arrears.ledger.settlement import ReversalError, reverse_payment
+
+    try:
+        check_text(reason, free=True)
+    except Invalid as exc:
+        fail(f"--reason: {exc}")
+    day = _ledger_day(org, on)
+    try:
+        done = reverse_payment(org, payment_id, on=day, reason=reason)
+    except ReversalError as exc:
+        fail({"date": f"--date {exc}", "reason": f"--reason: {exc}"}.get(exc.field, str(exc)))
+    p = done.payment
+
+    def money(value):
+        return f"{round_money(value, p.currency)} {p.currency}"
+
+    out.print(
+        f"[green]✓[/] payment {esc(p.external_id)} reversed on {day.isoformat()}: "
+        f"{money(p.amount)} taken back ({esc(p.reversal_reason)})"
+    )
+    if done.taken_back:
+        table = Table("invoice", "taken back", "still owed", title="Owed again")
+        for t in done.taken_back:
+            table.add_row(esc(t.invoice.number), money(t.amount), money(t.invoice.outstanding))
+        out.print(table)
+
+
 @click.command("credit-note")
 @click.argument("invoice_number")
 @click.argument("amount")
@@ -412,4 +455,4 @@ def write_off_cmd(ctx, invoice_number, reason, amount, on):
     out.print(f"[green]✓[/] wrote off {a.amount} {inv.currency} of {esc(inv.number)}")
 
 
-COMMANDS = [import_, export, pay, credit_note, write_off_cmd]
+COMMANDS = [import_, export, pay, reverse_payment_cmd, credit_note, write_off_cmd]

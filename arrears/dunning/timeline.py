@@ -53,6 +53,15 @@ def events(client: Client) -> list[Event]:
                 ),
             )
         )
+        if p.reversed_on:  # the money did not stay: its invoices owe again from that day
+            out.append(
+                Event(
+                    _at(p.reversed_on),
+                    "reversal",
+                    f"payment {p.external_id} reversed: {format_money(p.amount, p.currency)}"
+                    f" ({p.reversal_reason})",
+                )
+            )
     for a in (
         Allocation.objects.filter(invoice__client=client)
         .exclude(kind="payment")

@@ -78,11 +78,12 @@ def work(org: Organisation, on: date) -> list[WorkHours]:
 
 
 def terms(org: Organisation, on: date) -> list[Terms]:
-    """Each client with its payments received by `on` (in its currency) and its credit limit."""
+    """Each client with its payments received by `on` (in its currency) and its credit limit.
+    A reversed payment counts as never received."""
     received = {
         (r["client_id"], r["currency"]): r["s"]
         for r in Payment.objects.for_org(org)
-        .filter(date__lte=on)
+        .filter(date__lte=on, reversed_on__isnull=True)
         .values("client_id", "currency")
         .annotate(s=Sum("amount", output_field=money_field()))
         .order_by()

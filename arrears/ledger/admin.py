@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -314,15 +315,59 @@ class PaymentForm(forms.ModelForm):
         return data
 
 
+class ReverseForm(ActionForm):
+    """The action bar's reason, for "Reverse the selected payments"."""
+
+    reason = forms.CharField(required=False, label="Reason", max_length=2000)
+
+
 @admin.register(Payment)
 class PaymentAdmin(_SettlesOnAdd):
     form = PaymentForm
-    list_display = ("external_id", "client", "date", "amount", "currency", "allocated", "method")
+    action_form = ReverseForm
+    actions = ["reverse_payments"]
+    list_display = (
+        "external_id",
+        "client",
+        "date",
+        "amount",
+        "currency",
+        "allocated",
+        "method",
+        "reversed_on",
+    )
     list_filter = ("currency", "method")
     search_fields = ("external_id", "reference", "client__name")
+    readonly_fields = ("allocated", "reversed_on", "reversal_reason")
 
     def settle(self, settler, obj):
         settler.pay(obj)
+
+    @admin.action(
+        description="Reverse the selected payments today (give the reason)", permissions=["change"]
+    )
+    def reverse_payments(self, request, queryset):
+        """As `arrears reverse-payment`: each one on its own, today in its organisation."""
+        from arrears.core.parsing import Invalid, check_text
+        from arrears.ledger.reports import org_today
+        from arrears.ledger.settlement import ReversalError, reverse_payment
+
+        reason = request.POST.get("reason", "")
+        try:
+            check_text(reason, free=True)
+        except Invalid as exc:
+            self.message_user(request, f"Reason: {exc}", messages.ERROR)
+            return
+        for p in queryset.select_related("organisation").order_by("date", "pk"):
+            try:
+                done = reverse_payment(
+                    p.organisation, p.external_id, on=org_today(p.organisation), reason=reason
+                )
+            except ReversalError as exc:
+                self.message_user(request, f"Payment {p}: {exc}", messages.ERROR)
+                continue
+            owed = ", ".join(t.invoice.number for t in done.taken_back) or "no invoice"
+            self.message_user(request, f"Payment {p} reversed; owed again: {owed}.")
 
 
 @admin.register(CreditNote)

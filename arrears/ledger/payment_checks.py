@@ -104,7 +104,9 @@ class Facts:
         for r in open_rows:
             facts.owed[r["client_id"], r["currency"]] = r["t"] - r["s"] - r["c"] - r["w"]
         days = {p.on for p in incoming}
-        for p in Payment.objects.for_org(org).filter(client_id__in=clients, date__in=days):
+        # a reversed payment booked again (on the right invoice, say) is no duplicate
+        booked = Payment.objects.for_org(org).filter(reversed_on__isnull=True)
+        for p in booked.filter(client_id__in=clients, date__in=days):
             facts.booked.setdefault(
                 _key(p.client_id, p.amount, p.currency, p.date, p.reference), p.external_id
             )

@@ -72,12 +72,17 @@ def outstanding():
 def credits(organisation: Organisation, on: date) -> list[Credit]:
     """Each client's credit at the end of `on`, per currency: what its payments and credit
     notes dated on or before `on` had not settled by then (allocations are dated on or after
-    their payment). What is unallocated now, plus what was allocated only after `on`."""
+    their payment). What is unallocated now, plus what was allocated only after `on`. A
+    reversed payment never was anyone's credit (its allocations are gone with the reversal:
+    the invoices it paid count as owed all along)."""
     left = defaultdict(Decimal)
     unspent = ExpressionWrapper(F("amount") - F("allocated"), output_field=money_field())
-    for model in (Payment, CreditNote):
+    for qs in (
+        Payment.objects.filter(reversed_on__isnull=True),
+        CreditNote.objects.all(),
+    ):
         rows = (
-            model.objects.for_org(organisation)
+            qs.for_org(organisation)
             .filter(date__lte=on, allocated__lt=F("amount"))
             .values("client_id", "currency")
             .annotate(s=Sum(unspent, output_field=money_field()))

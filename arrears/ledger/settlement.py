@@ -1,4 +1,5 @@
-"""Settling invoices: payments, credit notes, credit and write-offs become allocations.
+"""Settling invoices: payments, credit notes, credit and write-offs become allocations, and
+a reversed payment gives its allocations back.
 
 `Settler` holds the open invoices of some clients in memory, allocates with the pure rules of
 `arrears.core.allocation`, and writes the allocations and the invoices' settled sums in one
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -36,6 +38,29 @@ from arrears.ledger.signals import settled
 
 class SettlementError(ValueError):
     pass
+
+
+class ReversalError(SettlementError):
+    """A reversal refused; `field` is what was wrong with it ("date", "reason"), or None
+    when the payment itself cannot be reversed."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class TakenBack:
+    """What a reversed payment had settled on one invoice, now owed again."""
+
+    invoice: Invoice
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Reversal:
+    payment: Payment
+    taken_back: tuple[TakenBack, ...]
 
 
 def allocation_order() -> tuple[str, ...]:
@@ -70,6 +95,7 @@ class Settler:
         for inv in self.invoices.values():
             self.open[inv.client_id][inv.currency][inv.pk] = self._item(inv)
         self.allocations: list[Allocation] = []
+        self.reopened: dict[int, Invoice] = {}  # whose allocations were taken back
         self.touched_payments: dict[int, Payment] = {}
         self.touched_notes: dict[int, CreditNote] = {}
 
@@ -129,7 +155,43 @@ class Settler:
         self.touched_notes[note.pk] = note
         return taken
 
+    def take_back(self, source: Payment | CreditNote) -> list[TakenBack]:
+        """Remove a payment's or credit note's allocations (a reversal; an import that changes
+        it): their invoices owe those amounts again, and are open to what this settler
+        allocates next. Call it before allocating anything of `source`."""
+        allocations = list(source.allocations.order_by("date", "pk"))
+        if not allocations:
+            return []
+        paid_ones = {a.invoice_id for a in allocations} - set(self.invoices)
+        if paid_ones:  # closed invoices are not held yet
+            qs = Invoice.objects.filter(pk__in=paid_ones)
+            if transaction.get_connection().features.has_select_for_update:
+                qs = qs.select_for_update()
+            self.invoices.update({inv.pk: inv for inv in qs})
+            if self.order:
+                self.kinds.update(debit_kinds(self.organisation, list(paid_ones)))
+        is_payment = isinstance(source, Payment)
+        field = _FIELD[AllocationKind.PAYMENT if is_payment else AllocationKind.CREDIT_NOTE]
+        back = []
+        for a in allocations:
+            inv = self.invoices[a.invoice_id]
+            setattr(inv, field, getattr(inv, field) - a.amount)
+            self.open[inv.client_id][inv.currency][inv.pk] = self._item(inv)
+            self.reopened[inv.pk] = inv
+            back.append(TakenBack(inv, a.amount))
+        Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
+        source.allocated -= sum((a.amount for a in allocations), Decimal(0))
+        if is_payment:
+            self.touched_payments[source.pk] = source
+        else:
+            self.touched_notes[source.pk] = source
+        return back
+
     def _use(self, source, named, amount, kind, **link) -> Decimal:
+        if getattr(source, "reversed_on", None) is not None:
+            raise SettlementError(
+                f"payment {source} was reversed on {source.reversed_on}: it settles nothing"
+            )
         if named is not None:
             _check_named(named, source.client_id, source.currency)
         left = source.amount - source.allocated
@@ -146,7 +208,10 @@ class Settler:
         oldest money first."""
         ids = list(client_ids)
         for p in Payment.objects.filter(
-            organisation=self.organisation, client_id__in=ids, allocated__lt=F("amount")
+            organisation=self.organisation,
+            client_id__in=ids,
+            allocated__lt=F("amount"),
+            reversed_on__isnull=True,  # a reversed payment is nobody's credit
         ).order_by("date", "pk"):
             self.pay(self.touched_payments.get(p.pk, p))
         for n in CreditNote.objects.filter(
@@ -157,7 +222,7 @@ class Settler:
     def flush(self) -> None:
         """Write the allocations and the new settled sums and statuses."""
         Allocation.objects.bulk_create(self.allocations, batch_size=2000)
-        changed = {a.invoice_id: a.invoice for a in self.allocations}
+        changed = {**self.reopened, **{a.invoice_id: a.invoice for a in self.allocations}}
         for inv in changed.values():
             inv.status = derive_status(inv.total, inv.paid, inv.credited, inv.written_off)
         Invoice.objects.bulk_update(
@@ -172,6 +237,7 @@ class Settler:
         if changed:
             settled.send(Settler, organisation=self.organisation, invoices=list(changed.values()))
         self.allocations = []
+        self.reopened = {}
         self.touched_payments = {}
         self.touched_notes = {}
 
@@ -325,17 +391,46 @@ def write_off(
         )
 
 
-def undo_payment(payment: Payment) -> set[int]:
-    """Remove a payment's allocations and give the invoices their balance back (for an import
-    with --update that changes a payment). Returns the invoices touched."""
-    touched: set[int] = set()
-    for a in payment.allocations.select_related("invoice"):
-        inv = a.invoice
-        inv.paid -= a.amount
-        inv.status = inv.derive_status()
-        inv.save(update_fields=["paid", "status"])
-        touched.add(inv.pk)
-    payment.allocations.all().delete()
-    payment.allocated = Decimal(0)
-    payment.save(update_fields=["allocated"])
-    return touched
+def reverse_payment(
+    organisation: Organisation, external_id: str, *, on: date, reason: str
+) -> Reversal:
+    """Reverse a payment that did not stay (a cheque that bounced, a direct debit recalled,
+    money booked to the wrong client): its allocations are taken back, so its invoices owe
+    again (the `settled` signal tells the plans and levers, and the ladder resumes for them on
+    the next run); the client's credit, if any, is spent on them as an import would; the
+    payment keeps the day and the reason, and settles nothing any more. One transaction:
+    refused (ReversalError), nothing changes."""
+    from arrears.ledger.reports import org_today
+
+    if not reason.strip():
+        raise ReversalError("say why the payment is reversed", "reason")
+    with transaction.atomic():
+        found = Payment.objects.filter(organisation=organisation, external_id=external_id)
+        if transaction.get_connection().features.has_select_for_update:
+            found = found.select_for_update()  # two reversals of one payment: one wins
+        payment = found.first()
+        if payment is None:
+            raise ReversalError(f"no payment {external_id!r}")
+        if payment.reversed_on is not None:
+            raise ReversalError(
+                f"payment {payment} was reversed on {payment.reversed_on} already "
+                f"({payment.reversal_reason})"
+            )
+        if on < payment.date:
+            raise ReversalError(
+                f"{on} is before payment {payment} was received ({payment.date})", "date"
+            )
+        today = org_today(organisation)
+        if on > today:
+            raise ReversalError(
+                f"{on} is after today ({today}): a payment is reversed on the day it was "
+                "taken back",
+                "date",
+            )
+        settler = Settler(organisation, [payment.client_id])
+        back = settler.take_back(payment)
+        payment.reversed_on, payment.reversal_reason = on, reason.strip()
+        payment.save(update_fields=["allocated", "reversed_on", "reversal_reason"])
+        settler.use_credit([payment.client_id])
+        settler.flush()
+    return Reversal(payment, tuple(back))

@@ -4,7 +4,8 @@ Several rows may share one id: they are one payment split over the invoices they
 payment's amount is their sum), and a row with no invoice_number is spent on the client's
 oldest open invoices. Rows that name an invoice are settled first, in file order, then the
 others oldest money first; what is left is the client's credit. That order makes an export
-import back to the same allocations.
+import back to the same allocations. A reversed payment (`reversed_on`, `reversal_reason`)
+settles nothing: it is one row without an invoice, booked as it was reversed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from arrears.core.parsing import (
     parse_ledger_date,
 )
 from arrears.ledger.models import CreditNote, Invoice, Payment, PaymentMethod
-from arrears.ledger.settlement import Settler, undo_payment
+from arrears.ledger.settlement import Settler
 
 from .base import Chunk, Kind, chunked, money_text
 
@@ -46,7 +47,7 @@ class Group:
     client: object
     date: date
     currency: str
-    extra: dict[str, str]
+    extra: dict[str, object]  # the kind's own columns, parsed
     parts: list[Part] = field(default_factory=list)
 
     @property
@@ -66,8 +67,15 @@ class _Settlements(Kind):
         self.groups: dict[str, Group] = {}
         self.booked: set[str] = set()  # ids of the file already in the ledger
 
-    def parse_extra(self, line: int, get) -> dict[str, str]:
+    def parse_extra(self, line: int, get) -> dict[str, object]:
         return {c: get(c).strip() for c in self.extra_columns}
+
+    def check_row(self, line: int, on: date | None, extra: dict, invoice_number: str) -> None:
+        """Problems of a row that its kind's own columns make (recorded with self.problem)."""
+
+    def settles(self, group: Group) -> bool:
+        """Whether the group's money is allocated (a reversed payment's is not)."""
+        return True
 
     def parse(self, chunk: Chunk) -> list[Group]:
         rows = chunk.named()
@@ -113,6 +121,7 @@ class _Settlements(Kind):
                         "invoice_number",
                         f"invoice {number!r} is in {invoice.currency}, not {currency}",
                     )
+            self.check_row(line, on, extra, number)
             if ext is not None and ext in existing and not self.update:
                 self.problem(
                     line, self.id_column, f"{ext!r} already exists (use --update to change it)"
@@ -167,6 +176,8 @@ class _Settlements(Kind):
         }
         objects: dict[str, object] = {}
         new = []
+        clients = {g.client.pk for g in groups}
+        settler = Settler(self.org, clients)
         for g in groups:
             values = {
                 "client": g.client,
@@ -183,7 +194,7 @@ class _Settlements(Kind):
                 self.counts.unchanged += 1
                 continue
             else:
-                self._undo(obj)
+                settler.take_back(obj)  # its invoices owe again; allocated anew below
                 for f, v in values.items():
                     setattr(obj, f, v)
                 obj.save()
@@ -191,9 +202,7 @@ class _Settlements(Kind):
             objects[g.external_id] = obj
         self.model.objects.bulk_create(new, batch_size=2000)
         self.counts.created += len(new)
-        clients = {g.client.pk for g in groups}
-        settler = Settler(self.org, clients)
-        work = [g for g in groups if g.external_id in objects]
+        work = [g for g in groups if g.external_id in objects and self.settles(g)]
         for g in work:
             for p in g.parts:
                 if p.invoice is not None:
@@ -219,9 +228,6 @@ class _Settlements(Kind):
         wanted = {p.invoice.pk: p.amount for p in group.parts if p.invoice is not None}
         return all(named.get(pk, Decimal(0)) >= amt for pk, amt in wanted.items())
 
-    def _undo(self, obj) -> None:
-        raise NotImplementedError
-
     def _settle(self, settler: Settler, obj, invoice, amount) -> None:
         raise NotImplementedError
 
@@ -238,7 +244,7 @@ class _Settlements(Kind):
                 "client_id": obj.client.external_id,
                 self.date_column: obj.date.isoformat(),
                 "currency": obj.currency,
-                **{c: getattr(obj, c) for c in self.extra_columns},
+                **{c: _cell(getattr(obj, c)) for c in self.extra_columns},
             }
             for a in sorted(obj.allocations.all(), key=lambda a: (a.date, a.pk)):
                 yield {
@@ -251,12 +257,18 @@ class _Settlements(Kind):
                 yield {**base, "amount": money_text(left, obj.currency), "invoice_number": ""}
 
 
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 class Payments(_Settlements):
     name = "payments"
     model = Payment
     id_column = "payment_id"
     id_field = "external_id"
-    extra_columns = ("reference", "method")
+    extra_columns = ("reference", "method", "reversed_on", "reversal_reason")
     columns = (
         "payment_id",
         "client_id",
@@ -266,8 +278,11 @@ class Payments(_Settlements):
         "reference",
         "method",
         "invoice_number",
+        "reversed_on",
+        "reversal_reason",
     )
     required = frozenset({"payment_id", "client_id", "date", "amount"})
+    free_text = frozenset({"reversal_reason"})
 
     def checked(self) -> None:
         """Typos: a warning names its row and column and refuses the file, unless the import
@@ -275,6 +290,8 @@ class Payments(_Settlements):
         super().checked()
         from arrears.ledger.payment_checks import Facts, Incoming, Named, warnings_for
         from arrears.ledger.reports import org_today
+
+        self._check_reversed_ones()
 
         incoming = [
             Incoming(
@@ -288,7 +305,7 @@ class Payments(_Settlements):
                 line=g.line,
             )
             for g in self.groups.values()
-            if g.external_id not in self.booked
+            if g.external_id not in self.booked and self.settles(g)
         ]
         facts = Facts.read(self.org, incoming, org_today(self.org))
         for w in warnings_for(incoming, facts):
@@ -302,7 +319,9 @@ class Payments(_Settlements):
         credit: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         for batch in chunked(list(self.groups), 500):
             left = self.model.objects.for_org(self.org).filter(
-                **{f"{self.id_field}__in": batch}, allocated__lt=F("amount")
+                **{f"{self.id_field}__in": batch},
+                allocated__lt=F("amount"),
+                reversed_on__isnull=True,
             )
             for obj in left.select_related("client"):
                 credit[obj.client.external_id, obj.currency] += obj.amount - obj.allocated
@@ -319,10 +338,65 @@ class Payments(_Settlements):
                 parse_choice(method, PaymentMethod.values)
             except Invalid as exc:
                 self.problem(line, "method", str(exc))
-        return {"reference": get("reference").strip(), "method": method}
+        reversed_on = self.value(line, get, "reversed_on", parse_ledger_date, required=False)
+        reason = get("reversal_reason").strip()
+        if get("reversed_on").strip() and not reason:
+            self.problem(line, "reversal_reason", "is required when reversed_on is given")
+        elif reason and not get("reversed_on").strip():
+            self.problem(line, "reversed_on", "is required when reversal_reason is given")
+        return {
+            "reference": get("reference").strip(),
+            "method": method,
+            "reversed_on": reversed_on,
+            "reversal_reason": reason,
+        }
 
-    def _undo(self, obj) -> None:
-        undo_payment(obj)
+    def check_row(self, line, on, extra, invoice_number) -> None:
+        from arrears.ledger.reports import org_today
+
+        reversed_on = extra["reversed_on"]
+        if reversed_on is None:
+            return
+        if invoice_number:
+            self.problem(
+                line, "invoice_number", "a reversed payment pays no invoice: leave it empty"
+            )
+        if on is not None and reversed_on < on:
+            self.problem(line, "reversed_on", f"{reversed_on} is before the payment's date ({on})")
+        if reversed_on > org_today(self.org):
+            self.problem(line, "reversed_on", f"{reversed_on} is after today")
+
+    def settles(self, group: Group) -> bool:
+        return group.extra["reversed_on"] is None
+
+    def _check_reversed_ones(self) -> None:
+        """A payment reversed in the ledger stays as it is: a file may say it again, word for
+        word, but not undo or change the reversal (the audit trail keeps it)."""
+        ids = [g.external_id for g in self.groups.values() if g.external_id in self.booked]
+        for batch in chunked(ids, 500):
+            for p in Payment.objects.for_org(self.org).filter(
+                external_id__in=batch, reversed_on__isnull=False
+            ):
+                g = self.groups[p.external_id]
+                if g.extra["reversed_on"] is None:
+                    self.problem(
+                        g.line,
+                        "reversed_on",
+                        f"payment {p} was reversed on {p.reversed_on}: a reversal is not undone "
+                        "(book the money again as a new payment)",
+                    )
+                elif (g.client, g.date, g.currency, g.amount, g.extra) != (
+                    p.client,
+                    p.date,
+                    p.currency,
+                    p.amount,
+                    {c: getattr(p, c) for c in self.extra_columns},
+                ):
+                    self.problem(
+                        g.line,
+                        self.id_column,
+                        f"payment {p} was reversed on {p.reversed_on}: it stays as it is",
+                    )
 
     def _settle(self, settler, obj, invoice, amount) -> None:
         settler.pay(obj, invoice, amount)
@@ -345,15 +419,6 @@ class CreditNotes(_Settlements):
     )
     required = frozenset({"credit_note_number", "client_id", "date", "amount"})
     free_text = frozenset({"reason"})
-
-    def _undo(self, obj) -> None:
-        for a in obj.allocations.select_related("invoice"):
-            inv = a.invoice
-            inv.credited -= a.amount
-            inv.status = inv.derive_status()
-            inv.save(update_fields=["credited", "status"])
-        obj.allocations.all().delete()
-        obj.allocated = Decimal(0)
 
     def _settle(self, settler, obj, invoice, amount) -> None:
         settler.credit(obj, invoice, amount)

@@ -18,7 +18,12 @@ class PaymentMethod(models.TextChoices):
 
 
 class Payment(OrgModel):
-    """Money received. What is not allocated to invoices is the client's credit."""
+    """Money received. What is not allocated to invoices is the client's credit.
+
+    A payment that did not stay (a cheque that bounced, a direct debit recalled, money booked
+    to the wrong client) is reversed, never deleted: its allocations are taken back and it
+    keeps the day and the reason (`settlement.reverse_payment`). A reversed payment settles
+    nothing and is nobody's credit."""
 
     client = models.ForeignKey("ledger.Client", on_delete=models.PROTECT, related_name="payments")
     external_id = models.CharField("payment id", max_length=100)
@@ -28,12 +33,18 @@ class Payment(OrgModel):
     reference = models.CharField(max_length=200, blank=True)
     method = models.CharField(max_length=16, choices=PaymentMethod.choices, blank=True)
     allocated = money_field(default=Decimal(0), editable=False)
+    reversed_on = models.DateField(null=True, blank=True, editable=False)
+    reversal_reason = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "external_id"], name="payment_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_on__isnull=True) | Q(allocated=0),
+                name="payment_reversed_allocates_nothing",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
@@ -48,7 +59,8 @@ class Payment(OrgModel):
 
     @property
     def unallocated(self) -> Decimal:
-        return self.amount - self.allocated
+        """The client's credit from this payment (none once it is reversed)."""
+        return Decimal(0) if self.reversed_on else self.amount - self.allocated
 
 
 class CreditNote(OrgModel):

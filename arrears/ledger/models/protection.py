@@ -2,8 +2,9 @@
 
 An invoice that was paid, credited, written off, charged, messaged about, promised, disputed,
 billed for time or put in a plan, and a payment or credit note that settled an invoice, stay:
-they are corrected the way accountants correct them (a credit note, a write-off), each in the
-audit trail. The rule is a `pre_delete` receiver, so it holds for
+they are corrected the way accountants correct them (a credit note, a write-off, a reversal of
+the payment), each in the audit trail; a reversed payment stays too, as the trail of its
+reversal. The rule is a `pre_delete` receiver, so it holds for
 `obj.delete()`, a queryset's `delete()` (the admin's bulk action) and any cascade alike.
 """
 
@@ -19,8 +20,8 @@ from .payment import CreditNote, Payment
 CORRECTIONS = {
     Invoice: "issue a credit note (arrears credit-note) or write it off (arrears write-off) "
     "instead",
-    Payment: "correct it instead (another invoice, amount or date: arrears import payments "
-    "FILE --update)",
+    Payment: "reverse it instead (arrears reverse-payment {obj} --reason WHY), then book the "
+    "money as it came",
     CreditNote: "bill the amount again with an invoice instead",
 }
 
@@ -52,12 +53,19 @@ def deletion_refused(obj) -> str | None:
     """Why `obj` may not be deleted, in words, or None."""
     if type(obj) not in CORRECTIONS:
         return None
+    kind = type(obj)._meta.verbose_name
+    if type(obj) is Payment and obj.reversed_on is not None:
+        return (
+            f"{kind} {obj} cannot be deleted: it was reversed on {obj.reversed_on} "
+            f"({obj.reversal_reason}), and stays as the record of it"
+        )
     found = dependents(obj)
     if not found:
         return None
     what = ", ".join(f"{n} {name}" for name, n in sorted(found.items()))
-    kind = type(obj)._meta.verbose_name
-    return f"{kind} {obj} cannot be deleted: it has {what}; {CORRECTIONS[type(obj)]}"
+    return (
+        f"{kind} {obj} cannot be deleted: it has {what}; {CORRECTIONS[type(obj)].format(obj=obj)}"
+    )
 
 
 @receiver(pre_delete, sender=Invoice, dispatch_uid="ledger.protect_invoice")
