@@ -274,3 +274,24 @@ def test_plan_names_a_client_it_cannot_plan_and_shows_the_others(ledger):
     out = ledger("plan", "--date", DAY)
     assert "NZ: could not be planned: OverflowError" in out.output
     assert "INV-1" in out.output and "1 due" in out.output  # the other client is planned
+
+
+@pytest.mark.django_db
+def test_a_message_refused_for_good_goes_again_once_the_address_is_corrected(
+    ledger, smtp, tmp_path
+):
+    """The send-failed alert says: correct the contact and the next run plans the step again."""
+    ledger.invoices("INV-1,C1,2026-04-01,2026-05-05,1200.00")
+    smtp.refuse = {
+        "ap@acme.example": "550 5.1.1 No such user",
+        "finance@acme.example": "550 5.1.1 No such user",
+    }
+    ledger("apply", "--date", DAY, ok=False)
+    assert OutboxAction.objects.get(key="nudge-1/C1/INV-1").status == "failed"
+    ledger("apply", "--date", "2026-05-09", ok=None)  # same address: not tried again
+    assert not [m for m in smtp.messages if m.header("X-Arrears-Key") == "nudge-1/C1/INV-1"]
+    fixed = "client_id,name,email,roles\nC1,Pat Payables,pat@acme.example,billing\n"
+    ledger("import", "contacts", str(write(tmp_path / "fixed.csv", fixed)))
+    ledger("apply", "--date", "2026-05-11")
+    [sent] = [m for m in smtp.messages if m.header("X-Arrears-Key") == "nudge-1/C1/INV-1"]
+    assert "pat@acme.example" in sent.rcpt_tos

@@ -92,7 +92,9 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
         existing = {}
         for batch in _chunks([a.key for a in due], 500):
             for row in (
-                OutboxAction.objects.for_org(org).filter(key__in=batch).only("pk", "key", "status")
+                OutboxAction.objects.for_org(org)
+                .filter(key__in=batch)
+                .only("pk", "key", "status", "to", "cc")
             ):
                 existing[row.key] = row
         new = []
@@ -100,9 +102,20 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
         for a in due:
             row = existing.get(a.key)
             if row is not None:
-                if row.status == ActionStatus.CANCELLED:  # due again (a payment was reversed, say)
-                    OutboxAction.objects.filter(pk=row.pk).update(
-                        status=ActionStatus.QUEUED, reason=a.reason
+                # due again: cancelled (a payment was reversed, say), or failed for good and the
+                # recipients have been corrected since; with today's recipients and attempts
+                readdressed = (list(a.to), list(a.cc)) != (row.to, row.cc)
+                if row.status == ActionStatus.CANCELLED or (
+                    row.status == ActionStatus.FAILED and readdressed
+                ):
+                    OutboxAction.objects.filter(pk=row.pk, status=row.status).update(
+                        status=ActionStatus.QUEUED,
+                        reason=a.reason,
+                        to=list(a.to),
+                        cc=list(a.cc),
+                        attempts=0,
+                        next_attempt_at=None,
+                        last_error="",
                     )
                     queued += 1
                 continue
