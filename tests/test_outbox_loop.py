@@ -295,3 +295,33 @@ def test_a_message_refused_for_good_goes_again_once_the_address_is_corrected(
     ledger("apply", "--date", "2026-05-11")
     [sent] = [m for m in smtp.messages if m.header("X-Arrears-Key") == "nudge-1/C1/INV-1"]
     assert "pat@acme.example" in sent.rcpt_tos
+
+
+@pytest.mark.slow
+def test_a_hook_running_longer_than_the_lease_is_not_run_a_second_time(tmp_path):
+    """A command hook may run for an hour; its worker keeps its claim while it runs, so
+    another worker (cron's `arrears deliver`) never starts it again."""
+    with installation(tmp_path) as inst:
+        inst.env["ARREARS_LEASE_SECONDS"] = "2"
+        seed_nudges(inst, 1)
+        log = tmp_path / "ops.log"
+        inst.arrears(
+            "hook", "add", "ops", "--kind", "command", "--timeout", "60",
+            "--command", f"sh -c 'echo $ARREARS_HOOK_KEY >> {log}; sleep 6'",
+        )  # fmt: skip
+        level = inst.start(
+            "level", "C0000", "--set", "maintenance", "--reason", "ops test",
+            "--by", "owner@northwind.example",
+        )  # fmt: skip
+        for _ in range(300):
+            if log.exists() and log.read_text():
+                break
+            time.sleep(0.05)
+        time.sleep(3)  # the lease (2 s) would have run out twice without being kept alive
+        deliver = inst.arrears("deliver", check=False)
+        out, err = level.communicate(timeout=60)
+        assert level.returncode == 0, out + err
+        assert len(log.read_text().split()) == 1, (log.read_text(), deliver.stdout)
+        assert inst.query("SELECT status FROM dunning_outboxaction WHERE kind = 'hook'") == [
+            ("sent",)
+        ]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 
@@ -32,6 +33,8 @@ class Call:
     client_name: str
     reason: str
     sealed: str = ""  # for an escrow hook: the client's escrowed secret, still sealed
+    # called now and then while a long hook runs: the worker keeps its claim on the row
+    keepalive: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:

@@ -231,15 +231,23 @@ class Loop:
 
     # -- what performers call ------------------------------------------------------------------
     def go(self, row: OutboxAction) -> None:
-        """Right before a side effect: make sure the lease of every row this worker holds has
-        at least half its length to run (renewing it in the database when it has less), and
-        raise LostClaim when `row` is no longer held. While more than half of a lease is left
-        nobody can have taken the row over, so it is not asked (one UPDATE per message cost
-        a third of a fast mail server's throughput)."""
+        """Right before a side effect: renew the lease (`renew`) and raise LostClaim when `row`
+        is no longer held by this worker."""
         if row.pk not in self.held:
             raise LostClaim(row.key)
+        self.renew()
+        if row.pk not in self.held:
+            raise LostClaim(row.key)
+
+    def renew(self) -> None:
+        """Make sure the lease of every row this worker holds has at least half its length to
+        run, renewing it in the database when it has less; rows another worker took over are
+        no longer held. While more than half of a lease is left nobody can have taken a row
+        over, so the database is not asked (one UPDATE per message cost a third of a fast
+        mail server's throughput). Also called while a long side effect runs (a command hook
+        may run for an hour), so that a live worker never loses its claim."""
         now = timezone.now()
-        if self.lease_until - now > lease() / 2:
+        if not self.held or self.lease_until - now > lease() / 2:
             return
         mine = OutboxAction.objects.filter(
             pk__in=self.held, claimed_by=self.me, status=ActionStatus.SENDING
@@ -248,8 +256,6 @@ class Loop:
         self.lease_until = now + lease()
         if renewed != len(self.held):
             self.held &= set(mine.values_list("pk", flat=True))
-        if row.pk not in self.held:
-            raise LostClaim(row.key)
 
     def done(self, row: OutboxAction, **fields) -> None:
         """Mark `row` sent (call inside the transaction that records its outcome). A row no

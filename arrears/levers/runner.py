@@ -77,6 +77,7 @@ class HookPerformer(Performer):
             client_name=row.client.name,
             reason=row.reason,
             sealed=escrow.token if escrow else "",
+            keepalive=self.loop.renew,
         )
         try:
             outcome = kind.run(settings, call)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
+from collections.abc import Callable
 
 from arrears.channels.base import TransportError
 from arrears.channels.hooks import (
@@ -22,7 +24,12 @@ from arrears.channels.hooks import (
 
 
 def run_program(
-    argv: list[str], env: dict[str, str], timeout: int, *, secret: bytes | None = None
+    argv: list[str],
+    env: dict[str, str],
+    timeout: int,
+    *,
+    secret: bytes | None = None,
+    keepalive: Callable[[], None] | None = None,
 ) -> Outcome:
     """Run `argv`; raise TransportError unless it exits 0. Shared with the escrow kind, which hands
     the program its `secret` on standard input: the secret is blanked out of the whole output
@@ -47,18 +54,31 @@ def run_program(
         raise TransportError(f"{argv[0]}: no such program", permanent=True) from None
     except PermissionError:
         raise TransportError(f"{argv[0]}: not executable", permanent=True) from None
-    try:
-        output, _ = proc.communicate(secret or b"", timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-        raise TransportError(
-            f"{argv[0]} did not finish within {timeout} s", outcome=Outcome(output=kept(output))
-        ) from None
+    deadline, given = time.monotonic() + timeout, secret or b""
+    while True:  # waits a second at a time, telling the worker's lease that it is alive
+        left = deadline - time.monotonic()
+        try:
+            output, _ = proc.communicate(given, timeout=max(0.0, min(left, KEEPALIVE_SECONDS)))
+            break
+        except subprocess.TimeoutExpired:
+            given = None  # sent already; the output so far is kept by communicate()
+            if left > KEEPALIVE_SECONDS:
+                if keepalive is not None:
+                    keepalive()
+                continue
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+            raise TransportError(
+                f"{argv[0]} did not finish within {timeout} s",
+                outcome=Outcome(output=kept(output)),
+            ) from None
     outcome = Outcome(exit_status=proc.returncode, output=kept(output))
     if proc.returncode != 0:
         raise TransportError(f"{argv[0]} exited with status {proc.returncode}", outcome=outcome)
     return outcome
+
+
+KEEPALIVE_SECONDS = 1.0
 
 
 class CommandTransport(HookKind):
@@ -72,7 +92,9 @@ class CommandTransport(HookKind):
         return {"argv": argv, "timeout": timeout}, problems
 
     def run(self, settings: dict, call: Call) -> Outcome:
-        return run_program(settings["argv"], call.environment(), settings["timeout"])
+        return run_program(
+            settings["argv"], call.environment(), settings["timeout"], keepalive=call.keepalive
+        )
 
     def describe(self, settings: dict) -> str:
         return f"{' '.join(settings['argv'])} (timeout {settings['timeout']} s)"

@@ -44,10 +44,16 @@ class EscrowTransport(HookKind):
         env = call.environment()
         env["ARREARS_ESCROW_NAME"] = settings["secret"]
         if call.event.startswith("enter:"):
-            return run_program(settings["withhold"], env, settings["timeout"])
+            return run_program(
+                settings["withhold"], env, settings["timeout"], keepalive=call.keepalive
+            )
         # the secret goes to the program on stdin and is blanked from what it printed
         return run_program(
-            settings["restore"], env, settings["timeout"], secret=unseal(call.sealed)
+            settings["restore"],
+            env,
+            settings["timeout"],
+            secret=unseal(call.sealed),
+            keepalive=call.keepalive,
         )
 
     def describe(self, settings: dict) -> str:
