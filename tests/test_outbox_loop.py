@@ -325,3 +325,16 @@ def test_a_hook_running_longer_than_the_lease_is_not_run_a_second_time(tmp_path)
         assert inst.query("SELECT status FROM dunning_outboxaction WHERE kind = 'hook'") == [
             ("sent",)
         ]
+
+
+@pytest.mark.django_db
+def test_apply_says_how_many_messages_wait_for_their_send_window(ledger, smtp):
+    from arrears.dunning.engine import run_day
+
+    ledger.invoices("INV-9,NZ,2026-04-01,2026-05-05,900.00")
+    run_day(ledger.org, date(2026, 5, 8), now=datetime(2026, 5, 8, 14, 18, tzinfo=UTC))
+    OutboxAction.objects.filter(key="nudge-1/NZ/INV-9").update(
+        not_before=datetime(2100, 1, 4, 19, 0, tzinfo=UTC)
+    )
+    out = ledger("apply")
+    assert "; 1 wait for the client's send window" in out.output

@@ -248,7 +248,8 @@ def apply(ctx, on, workers, show_messages):
         f"{day}: {report.queued} queued, {d.sent} sent, {d.cancelled} cancelled, "
         f"{d.retrying} to retry, {d.failed} failed"
         + (f"; {waiting} need approval (arrears plan)" if waiting else "")
-        + (f"; of those sent, {by}" if by else ""),
+        + (f"; of those sent, {by}" if by else "")
+        + (f"; {later} wait for the client's send window" if (later := _later(org)) else ""),
         highlight=False,
     )
     for problem in d.problems[:20]:
@@ -257,6 +258,20 @@ def apply(ctx, on, workers, show_messages):
         err.print(f"  … and {len(d.problems) - 20} more (arrears timeline CLIENT shows each)")
     if d.failed or d.retrying or report.plan.errors:
         sys.exit(1)
+
+
+def _later(org) -> int:
+    """Messages queued for a send window that has not opened yet (arrears deliver, cron or
+    the server's job sends them when it opens)."""
+    from django.utils import timezone
+
+    from arrears.dunning.models import ActionStatus, OutboxAction
+
+    return (
+        OutboxAction.objects.for_org(org)
+        .filter(status=ActionStatus.QUEUED, not_before__gt=timezone.now())
+        .count()
+    )
 
 
 @click.command()
