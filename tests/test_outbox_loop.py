@@ -338,3 +338,44 @@ def test_apply_says_how_many_messages_wait_for_their_send_window(ledger, smtp):
     )
     out = ledger("apply")
     assert "; 1 wait for the client's send window" in out.output
+
+
+@pytest.mark.django_db
+def test_an_outbox_row_that_raises_is_retried_then_failed_and_alerted_once_and_the_others_go(
+    ledger, smtp
+):
+    """One bad row never stops the day, in the delivery loop too: a row planted in the
+    database whose message cannot be rendered (its template does not exist)."""
+    from arrears.dunning.models import OutboxItem
+    from arrears.ledger.models import Client, Invoice
+
+    ledger.invoices(
+        "INV-1,C1,2026-04-01,2026-05-05,1200.00",
+        "INV-5,C1,2026-04-01,2026-06-30,500.00",  # nothing due for it today
+        "INV-9,NZ,2026-04-01,2026-05-05,90.00",
+    )
+    bad = OutboxAction.objects.create(
+        organisation=ledger.org,
+        key="broken/C1/INV-5",
+        client=Client.objects.get(external_id="C1"),
+        step="nudge-2",
+        kind="email",
+        level="invoice",
+        template="no-such-template",
+        policy="default",
+        scheduled_for=date(2026, 5, 8),
+        to=["ap@acme.example"],
+    )
+    OutboxItem.objects.create(
+        action=bad, invoice=Invoice.objects.get(number="INV-5"), step="nudge-2"
+    )
+    out = ledger("apply", "--date", DAY, ok=False)
+    assert "broken/C1/INV-5: TemplateDoesNotExist" in out.output and "(will retry)" in out.output
+    assert {"nudge-1/C1/INV-1", "nudge-1/NZ/INV-9"} <= set(smtp.keys())  # the others went
+    for _ in range(3):
+        ledger("deliver", "--date", DAY, ok=None)
+    bad.refresh_from_db()
+    assert bad.status == "failed" and "TemplateDoesNotExist" in bad.last_error
+    alerts = [m for m in smtp.messages if m.header("X-Arrears-Key") == f"send-failed/{DAY}"]
+    assert len(alerts) == 1 and "broken/C1/INV-5" in alerts[0].text
+    assert "Traceback" not in out.output
