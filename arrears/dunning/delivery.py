@@ -19,7 +19,7 @@ from django.utils import timezone
 from arrears.channels.base import Outgoing, TransportError
 from arrears.channels.email.transport import EmailTransport
 from arrears.dunning.compose import compose
-from arrears.dunning.loop import BATCH, QUIET, Delivery, Loop, LostClaim, Performer
+from arrears.dunning.loop import QUIET, Loop, LostClaim, Performer
 from arrears.dunning.models import (
     Message,
     OutboxAction,
@@ -33,7 +33,6 @@ from arrears.dunning.sql import hold, ledger_state, mark_sent, message_params
 from arrears.dunning.turns import writer_turn
 from arrears.ledger.models import OPEN_STATUSES, Contact, Invoice
 
-__all__ = ["BATCH", "Deliverer", "Delivery", "MessagePerformer"]
 RESEND = "resend_to"  # data key of a row that sends an earlier message to refused recipients
 
 
@@ -354,8 +353,3 @@ class MessagePerformer(Performer):
         self.loop.result.problems.append(
             f"{row.key}: sent; {', '.join(addresses)} refused for now (will retry)"
         )
-
-
-def Deliverer(org, on, **options) -> Loop:  # noqa: N802 - the name callers have always used
-    """The outbox loop over every kind (kept for the commands and the engine)."""
-    return Loop(org, on, **options)
