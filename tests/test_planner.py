@@ -88,25 +88,23 @@ def steps(result, status="due"):
 
 # -- business days and holidays ------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("country", "quiet", "reminded"),
+    ("country", "quiet", "reminded", "step"),
     [
-        (
-            "DE",
-            [date(2026, 4, 3), date(2026, 4, 6)],
-            date(2026, 4, 7),
-        ),  # Good Friday, Easter Monday
-        ("GB", [date(2026, 4, 3)], date(2026, 4, 6)),  # Easter Monday is not UK-wide
-        ("GB-ENG", [date(2026, 4, 3), date(2026, 4, 6)], date(2026, 4, 7)),  # but it is in England
+        # Good Friday, Easter Monday: Tuesday 7 April is nudge-2's own day (+7), so nudge-2 goes
+        # and nudge-1 is skipped (docs/policy.md: the later step of a shared day is performed)
+        ("DE", [date(2026, 4, 3), date(2026, 4, 6)], date(2026, 4, 7), "nudge-2"),
+        ("GB", [date(2026, 4, 3)], date(2026, 4, 6), "nudge-1"),  # Easter Monday is not UK-wide
+        ("GB-ENG", [date(2026, 4, 3), date(2026, 4, 6)], date(2026, 4, 7), "nudge-2"),  # England
     ],
 )
-def test_nudge_1_waits_for_the_clients_next_business_day(country, quiet, reminded):
+def test_nudge_1_waits_for_the_clients_next_business_day(country, quiet, reminded, step):
     clients = {1: client(country=country)}
     h = history(done={1: dict.fromkeys(EARLY, date(2026, 3, 31))})
     inv = invoice(due=date(2026, 3, 31))  # +3 days is Good Friday 2026-04-03
     for day in quiet:
         assert steps(run(day, [inv], clients, h)) == [], (country, day)
     result = run(reminded, [inv], clients, h)
-    assert steps(result) == [("nudge-1", "due")]
+    assert steps(result) == [(step, "due")]
     assert result.actions[0].scheduled_for == reminded
 
 
@@ -120,7 +118,7 @@ def test_explain_says_why_nothing_goes_out_on_a_holiday():
     )
     h.done[1]["due"] = date(2026, 3, 31)
     result = run(date(2026, 4, 6), [invoice()], {1: client(country="DE")}, h, explain=True)
-    assert result.idle[0].reason == "next step nudge-1 on 2026-04-07"
+    assert result.idle[0].reason == "next step nudge-2 on 2026-04-07"
 
 
 # -- catching up -------------------------------------------------------------------------------
@@ -154,14 +152,16 @@ def test_a_message_already_sent_is_not_planned_again_and_the_key_is_stable():
     assert (idle[0].reason, idle[0].next_step) == ("next step nudge-2 on 2026-05-12", "nudge-2")
 
 
-def test_holidays_never_fold_two_steps_into_one_day():
-    """In Germany nudge-1 (+3, Good Friday) moves to Tuesday 7 April, where nudge-2 (+7) falls:
-    nudge-2 follows on the next business day instead of swallowing nudge-1."""
+def test_when_holidays_bring_two_steps_to_one_day_the_later_goes_and_the_earlier_is_skipped():
+    """In Germany nudge-1 (+3, Good Friday) moves to Tuesday 7 April, nudge-2's own day (+7):
+    nudge-2 goes that day with nudge-1 skipped, and nothing follows on the 8th."""
     h = history(done={1: dict.fromkeys(EARLY, date(2026, 3, 31))})
     clients = {1: client(country="DE")}
-    assert steps(run(date(2026, 4, 7), [invoice()], clients, h)) == [("nudge-1", "due")]
-    h.done[1]["nudge-1"] = date(2026, 4, 7)
-    assert steps(run(date(2026, 4, 8), [invoice()], clients, h)) == [("nudge-2", "due")]
+    result = run(date(2026, 4, 7), [invoice()], clients, h)
+    assert steps(result) == [("nudge-2", "due")]
+    assert result.actions[0].skips == ((1, ("nudge-1",)),)
+    h.done[1].update({"nudge-1": date(2026, 4, 7), "nudge-2": date(2026, 4, 7)})
+    assert steps(run(date(2026, 4, 8), [invoice()], clients, h)) == []
 
 
 # -- recipients ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from arrears.core.planner import (
     make_key,
 )
 from arrears.core.policy import Policy, Step
+from arrears.core.steps import current_message, message_dates, next_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,26 +50,17 @@ class Ladder:
 
 
 def ladder_for(policy: Policy, due: date, cal: BusinessCalendar, on: date) -> Ladder:
-    """Message steps keep their order and their own days: a step's date is the first business
-    day on or after due + offset, and after the previous message step's date, so that holidays
-    never fold two steps into one day."""
-    dates: list[date] = []
-    for s in policy.message_steps:
-        d = s.date_for(due, cal)
-        if dates and d <= dates[-1]:
-            d = cal.on_or_after(dates[-1] + timedelta(days=1))
-        dates.append(d)
-    current = None
-    for i in range(len(dates) - 1, -1, -1):
-        if dates[i] <= on:
-            current = i
-            break
+    """The invoice's message step on `on` by the one step-date rule (`core.steps`): the most
+    advanced message step whose date has come; when holidays bring two steps to one day, the
+    later one is performed and the earlier skipped."""
+    dates = message_dates(policy, due, cal)
+    current = current_message(dates, on)
     levers = tuple((n, s) for n, s in enumerate(policy.lever_steps) if s.date_for(due, cal) <= on)
     others = tuple(s for s in policy.other_steps if s.date_for(due, cal) <= on)
     earlier = tuple(s.id for s in policy.message_steps[: current or 0])
     step = None if current is None else policy.message_steps[current]
     rank = -1 if step is None else policy.rank(step.id)
-    return Ladder(tuple(dates), current, step, earlier, levers, others, rank, (on - due).days)
+    return Ladder(dates, current, step, earlier, levers, others, rank, (on - due).days)
 
 
 _NOTHING: dict = {}
@@ -201,16 +193,9 @@ class ClientDay:
         return True
 
     def _explain_next(self, idle, inv, policy, lad) -> None:
-        steps, cur = policy.message_steps, lad.current
-        nxt = 0 if cur is None else cur + 1
-        if nxt < len(steps):
-            self._idle(
-                idle,
-                inv,
-                f"next step {steps[nxt].id} on {lad.dates[nxt]}",
-                steps[nxt].id,
-                lad.dates[nxt],
-            )
+        nxt = next_message(policy, lad.dates, self.on)
+        if nxt is not None:
+            self._idle(idle, inv, f"next step {nxt.step.id} on {nxt.on}", nxt.step.id, nxt.on)
         else:
             self._idle(idle, inv, "every message step has been sent")
 
