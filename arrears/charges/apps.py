@@ -7,6 +7,9 @@ class ChargesConfig(AppConfig):
     verbose_name = "Charges and rates"
 
     def ready(self) -> None:
-        from . import hooks
+        from arrears.dunning.extensions import add_timeline
+
+        from . import history, hooks
 
         hooks.register()
+        add_timeline("charges", history.events)

@@ -7,12 +7,13 @@ from collections import defaultdict
 from decimal import Decimal
 
 from arrears.core.money import format_money
+from arrears.dunning.timeline import Event, at
 
 from .models import Charge
 
 
-def events(client, event, at) -> list:
-    """`event(when, kind, text)` and `at(date)` come from the timeline, which owns them."""
+def events(client) -> list[Event]:
+    """Registered with the engine's timeline (`extensions.add_timeline`)."""
     out = []
     rows = Charge.objects.filter(invoice__client=client).select_related("invoice", "fee_invoice")
     for c in rows.order_by("charged_on", "pk"):
@@ -21,7 +22,7 @@ def events(client, event, at) -> list:
             f"{c.get_kind_display().lower()} of {format_money(c.amount, c.currency)} charged on "
             f"{c.invoice.number} at {c.step}{billed}"
         )
-        out.append(event(at(c.charged_on), "charge", text + (f" ({c.basis})" if c.basis else "")))
+        out.append(Event(at(c.charged_on), "charge", text + (f" ({c.basis})" if c.basis else "")))
     return out
 
 

@@ -17,6 +17,13 @@
 - `add_context(fn)`: `fn(organisation, action, invoices, on) -> dict` is merged into the
   template context of every message `compose()` renders (after the engine's own keys, before
   the action's `data`), so an app can quote its figures in the words of a step.
+- `add_covered(name, fn)`: `fn(organisation) -> set of invoice pks` covered by an active
+  payment plan; the snapshot marks them `on_plan` and the ladder pauses them (plans).
+- `add_timeline(name, fn)`: `fn(client) -> iterable of timeline.Event` is the app's part of a
+  client's story (plans, service levels, charges); the timeline sorts them in with its own.
+
+The engine imports none of the apps (a contract in pyproject.toml holds it): they come in
+only through these functions, `dunning.signals` and the channels' registry.
 """
 
 from __future__ import annotations
@@ -30,19 +37,24 @@ if TYPE_CHECKING:
     from arrears.dunning.loop import Loop, Performer
     from arrears.dunning.models import OutboxAction
     from arrears.dunning.snapshot import Snapshot
-    from arrears.ledger.models import Invoice, Organisation
+    from arrears.dunning.timeline import Event
+    from arrears.ledger.models import Client, Invoice, Organisation
 
 Planner = Callable[["Organisation", date, "Snapshot"], Iterable["Action"]]
 PerformerFactory = Callable[["Loop"], "Performer"]
 DayJob = Callable[["Organisation", date, "Plan"], None]
 Note = Callable[["Organisation", date], "str | None"]
 ContextFn = Callable[["Organisation", "OutboxAction", list["Invoice"], date], dict]
+Covered = Callable[["Organisation"], set[int]]
+TimelineFn = Callable[["Client"], Iterable["Event"]]
 
 planners: dict[str, Planner] = {}
 performers: dict[str, PerformerFactory] = {}
 day_jobs: dict[str, DayJob] = {}
 notes: dict[str, Note] = {}
 contexts: list[ContextFn] = []
+covering: dict[str, Covered] = {}
+timelines: dict[str, TimelineFn] = {}
 
 
 def add_planner(name: str, fn: Planner) -> None:
@@ -77,3 +89,24 @@ def context_for(organisation, action, invoices, on: date) -> dict:
     for fn in contexts:
         extra.update(fn(organisation, action, invoices, on))
     return extra
+
+
+def add_covered(name: str, fn: Covered) -> None:
+    covering[name] = fn
+
+
+def covered(organisation) -> set[int]:
+    """The invoices some app's payment plan covers: off the ladder while it does."""
+    found: set[int] = set()
+    for fn in covering.values():
+        found |= fn(organisation)
+    return found
+
+
+def add_timeline(name: str, fn: TimelineFn) -> None:
+    timelines[name] = fn
+
+
+def timeline_events(client) -> list[Event]:
+    """What every registered app adds to the client's timeline."""
+    return [event for fn in timelines.values() for event in fn(client)]

@@ -338,7 +338,7 @@ class Loop:
     def alert(self, row: OutboxAction, why: str) -> None:
         """One alert a day for the team, listing every row that could not be done: a mail
         server that refuses everything must not turn into a thousand alerts."""
-        from arrears.dunning.snapshot import people_of
+        from arrears.ledger.people import people_of
 
         if row.client_id is None:  # the digest: the run's output and its record say it
             log.error("%s: %s", row.key, why)

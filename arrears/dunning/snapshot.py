@@ -13,6 +13,7 @@ from django.db.models.functions import Cast
 
 from arrears.core.planner import ClientState, Contact, History, InvoiceState, People, Plan, plan
 from arrears.core.policy import CLIENT_FACING, Policy
+from arrears.dunning import extensions
 from arrears.dunning.models import (
     ActionStatus,
     Approval,
@@ -30,12 +31,10 @@ from arrears.ledger.models import (
     Client,
     Contract,
     Invoice,
-    Membership,
     Organisation,
-    Role,
 )
 from arrears.ledger.models import Contact as ContactRecord
-from arrears.plans.service import covered_pks
+from arrears.ledger.people import people_of
 
 if len(InvoiceState._fields) != 13 or len(ClientState._fields) != 10:  # built field by field
     raise ImportError("InvoiceState or ClientState changed: update arrears.dunning.snapshot")
@@ -85,7 +84,7 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
         .filter(status=PromiseStatus.ACTIVE)
         .values_list("pk", "invoice_id", "until")
     }
-    on_plan = covered_pks(org)  # invoices of active payment plans leave the ladder
+    on_plan = extensions.covered(org)  # invoices of active payment plans leave the ladder
     invoices: list[InvoiceState] = []
     contracts[None] = (None, frozenset(), None)
     days = _Days()
@@ -296,19 +295,3 @@ def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[in
     ):
         h.item_approvals[(inv, step)] = decision
     return h
-
-
-def people_of(org: Organisation) -> People:
-    leadership, accounting = [], []
-    for email, role in Membership.objects.filter(organisation=org).values_list(
-        "user__email", "role"
-    ):
-        if role in (Role.OWNER, Role.LEADERSHIP):
-            leadership.append(email)
-        elif role == Role.ACCOUNTING:
-            accounting.append(email)
-    return People(
-        tuple(sorted(leadership)),
-        tuple(sorted(accounting)) or (org.accounts_email,),
-        org.accounts_email,
-    )

@@ -1,4 +1,5 @@
-"""A client's story in order: invoices, money in, messages, pauses, decisions, charges."""
+"""A client's story in order: invoices, money in, messages, pauses, decisions, and what the
+apps add (`extensions.add_timeline`: payment plans, service levels, charges)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from arrears.core.money import format_money
+from arrears.dunning.extensions import timeline_events
 from arrears.dunning.models import (
     Approval,
     Dispute,
@@ -25,7 +27,8 @@ class Event:
     text: str
 
 
-def _at(d: date) -> datetime:
+def at(d: date) -> datetime:
+    """A day as the moment it starts (UTC), to sort it among the timed events."""
     return datetime.combine(d, time.min, tzinfo=UTC) if not isinstance(d, datetime) else d
 
 
@@ -34,7 +37,7 @@ def events(client: Client) -> list[Event]:
     for inv in Invoice.objects.filter(client=client):
         out.append(
             Event(
-                _at(inv.issue_date),
+                at(inv.issue_date),
                 "invoice",
                 f"{inv.number} issued, due {inv.due_date}: {format_money(inv.total, inv.currency)} "
                 f"({inv.get_status_display().lower()})",
@@ -43,7 +46,7 @@ def events(client: Client) -> list[Event]:
     for p in Payment.objects.filter(client=client):
         out.append(
             Event(
-                _at(p.date),
+                at(p.date),
                 "payment",
                 f"payment {p.external_id} received: {format_money(p.amount, p.currency)}"
                 + (
@@ -56,7 +59,7 @@ def events(client: Client) -> list[Event]:
         if p.reversed_on:  # the money did not stay: its invoices owe again from that day
             out.append(
                 Event(
-                    _at(p.reversed_on),
+                    at(p.reversed_on),
                     "reversal",
                     f"payment {p.external_id} reversed: {format_money(p.amount, p.currency)}"
                     f" ({p.reversal_reason})",
@@ -69,7 +72,7 @@ def events(client: Client) -> list[Event]:
     ):
         out.append(
             Event(
-                _at(a.date),
+                at(a.date),
                 a.kind.replace("_", "-"),
                 f"{a.get_kind_display()} on {a.invoice.number}: "
                 f"{format_money(a.amount, a.invoice.currency)} {a.reason}".rstrip(),
@@ -83,7 +86,7 @@ def events(client: Client) -> list[Event]:
     ):
         out.append(
             Event(
-                _at(r.on),
+                at(r.on),
                 "skipped",
                 f"{r.step} skipped for {r.invoice.number} (a later step went out)",
             )
@@ -91,7 +94,7 @@ def events(client: Client) -> list[Event]:
     for d in Dispute.objects.filter(invoice__client=client).select_related("invoice"):
         out.append(
             Event(
-                _at(d.opened_on),
+                at(d.opened_on),
                 "dispute",
                 f"{d.invoice.number} disputed ({d.reason}) {d.note}".rstrip(),
             )
@@ -99,7 +102,7 @@ def events(client: Client) -> list[Event]:
         if d.resolved_on:
             out.append(
                 Event(
-                    _at(d.resolved_on),
+                    at(d.resolved_on),
                     "resolved",
                     f"dispute on {d.invoice.number} resolved {d.resolution}".rstrip(),
                 )
@@ -107,7 +110,7 @@ def events(client: Client) -> list[Event]:
     for p in Promise.objects.filter(invoice__client=client).select_related("invoice"):
         out.append(
             Event(
-                _at(p.made_on),
+                at(p.made_on),
                 "promise",
                 f"promise to pay {p.invoice.number} by {p.until} {p.note}".rstrip(),
             )
@@ -115,7 +118,7 @@ def events(client: Client) -> list[Event]:
         if p.closed_on:
             out.append(
                 Event(
-                    _at(p.closed_on),
+                    at(p.closed_on),
                     f"promise-{p.status}",
                     f"promise on {p.invoice.number} {p.status}",
                 )
@@ -133,18 +136,10 @@ def events(client: Client) -> list[Event]:
     ):
         out.append(
             Event(
-                _at(o.scheduled_for),
+                at(o.scheduled_for),
                 o.status,
                 f"{o.key} {o.status} {o.last_error or o.reason}".rstrip(),
             )
         )
-    from arrears.plans.history import events as plan_events
-
-    out += plan_events(client, Event, _at)
-    from arrears.levers.history import events as level_events
-
-    out += level_events(client, Event)
-    from arrears.charges.history import events as charge_events
-
-    out += charge_events(client, Event, _at)
+    out += timeline_events(client)  # payment plans, service levels, charges: their apps add them
     return sorted(out, key=lambda e: (e.when, e.kind))

@@ -21,9 +21,9 @@ from django.db.models import Max
 from arrears.core.escalation import recipients
 from arrears.core.money import format_money
 from arrears.dunning.models import Approval, Dispute, Message, OutboxAction, Promise, PromiseStatus
-from arrears.dunning.snapshot import people_of
 from arrears.env import env_str
 from arrears.ledger.models import Organisation, Payment
+from arrears.ledger.people import people_of
 
 from .models import ApprovalWait, DigestSettings
 

@@ -23,7 +23,7 @@ def queue(dispute: Dispute) -> OutboxAction:
     from arrears.core.escalation import recipients as addresses
     from arrears.core.escalation import route_dispute
     from arrears.core.money import format_money
-    from arrears.dunning.snapshot import people_of
+    from arrears.ledger.people import people_of
 
     invoice = dispute.invoice
     client = invoice.client

@@ -8,6 +8,9 @@ the order `ARREARS_ALLOCATION_ORDER` gives.
 A time-entry guard has `refused(org, client_pks) -> {client pk: reason}` (clients for whom new
 time entries are refused, e.g. a stopped service level) and `overridden(org, counts, reason,
 source)` (entries accepted anyway with `--override REASON`, per client: recorded, alerted).
+
+A policy source has `names(org) -> set of names` of the dunning policies the organisation has:
+an imported client or contract may name only those (or none, for the default).
 """
 
 from __future__ import annotations
@@ -54,3 +57,18 @@ def refused_time(org, client_pks: set[int]) -> dict[int, str]:
 def time_overridden(org, counts: dict[int, int], reason: str, source: str) -> None:
     for guard in time_entry_guards.values():
         guard.overridden(org, counts, reason, source)
+
+
+policy_sources: dict[str, object] = {}
+
+
+def add_policy_names(name: str, source) -> None:
+    policy_sources[name] = source
+
+
+def policy_names(org) -> set[str]:
+    """The names of the policies the organisation has, from every source."""
+    found: set[str] = set()
+    for source in policy_sources.values():
+        found |= source.names(org)
+    return found

@@ -12,7 +12,7 @@ class LeversConfig(AppConfig):
         from arrears.ledger import guards
         from arrears.ledger.signals import settled
 
-        from . import context, receivers, runner
+        from . import context, history, receivers, runner
         from .guard import LevelGuard
 
         step_performed.connect(receivers.on_step_performed, dispatch_uid="levers.step")
@@ -21,3 +21,4 @@ class LeversConfig(AppConfig):
         extensions.add_performer("level-notice", runner.notices)
         guards.add_time_entry_guard("service-level", LevelGuard())
         extensions.add_context(context.maintenance_services)
+        extensions.add_timeline("levers", history.events)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from arrears.dunning.models import OutboxAction
-from arrears.dunning.snapshot import people_of
 from arrears.ledger.models import Client, Organisation
+from arrears.ledger.people import people_of
 
 from .service import client_contacts
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from arrears.core.money import format_money
+from arrears.dunning.timeline import Event, at
 
 from .models import PaymentPlan
 
 
-def events(client, event, at) -> list:
-    """`event(when, kind, text)` and `at(date)` come from the timeline, which owns them."""
+def events(client) -> list[Event]:
+    """Registered with the engine's timeline (`extensions.add_timeline`)."""
     out = []
     for p in PaymentPlan.objects.filter(client=client).prefetch_related("instalments"):
         count = len(p.instalments.all())
         out.append(
-            event(
+            Event(
                 p.created_at,
                 "plan",
                 f"payment plan {p.label} drafted: {format_money(p.total, p.currency)} in "
@@ -22,7 +23,7 @@ def events(client, event, at) -> list:
         )
         if p.accepted_at:
             out.append(
-                event(
+                Event(
                     p.accepted_at,
                     "plan-accepted",
                     f"payment plan {p.label} accepted ({p.accepted_how}, recorded by "
@@ -31,7 +32,7 @@ def events(client, event, at) -> list:
             )
         if p.closed_on:
             out.append(
-                event(
+                Event(
                     at(p.closed_on),
                     f"plan-{p.status}",
                     f"payment plan {p.label} {p.status}: {p.closed_reason}",

@@ -1,5 +1,6 @@
 """How plans hear about the world: payments (ledger `settled`), messages performed (dunning
-`step_performed`), and what they add to the daily run (a planner) and to messages (the PDF)."""
+`step_performed`), and what they add to the daily run (a planner, the invoices they take off
+the ladder), to messages (the PDF) and to a client's timeline."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from .models import PaymentPlan, PlanStatus
 
 def register() -> None:
     from arrears.channels.email.attachments import add_attachment
-    from arrears.dunning.extensions import add_planner
+    from arrears.dunning.extensions import add_covered, add_planner, add_timeline
     from arrears.dunning.signals import step_performed
 
-    from . import letters, planning
+    from . import history, letters, planning, service
 
     settled.connect(on_settled, dispatch_uid="plans.settled")
     step_performed.connect(on_step_performed, dispatch_uid="plans.step_performed")
     add_planner("plans", planning.plan_actions)
+    add_covered("plans", service.covered_pks)
+    add_timeline("plans", history.events)
     add_attachment("plan-offer", letters.attachment)
 
 

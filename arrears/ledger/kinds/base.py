@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from arrears.core.money import round_money
 from arrears.core.parsing import Invalid, check_text
 from arrears.core.problems import Problem
+from arrears.ledger.guards import policy_names
 from arrears.ledger.models import Client, Contract, Organisation
 
 
@@ -135,13 +136,11 @@ class Kind:
     def policy(self, line: int, get) -> str:
         """The row's dunning policy ("" for the default). A policy the organisation does not
         have is one problem for the whole file, however many rows name it (checked())."""
-        from arrears.dunning.policy_store import current_texts
-
         name = self.value(line, get, "policy", check_text, required=False)
         if not name or name == "default":
             return ""
         if not hasattr(self, "_policies"):
-            self._policies = set(current_texts(self.org))
+            self._policies = policy_names(self.org)  # dunning's, through ledger.guards
             self._missing_policies: dict[str, MissingPolicy] = {}
         if name in self._policies:
             return name
