@@ -42,8 +42,10 @@ run: setup
 # The whole suite on SQLite, then again on the PostgreSQL server at $(PG_URL).
 test: setup lint test-sqlite test-postgres
 
+# ruff, then the import contracts of pyproject.toml (who may import whom: ARCHITECTURE.md).
 lint: setup
 	@$(BIN)/ruff check .
+	@$(BIN)/lint-imports --no-logo --no-cache
 
 test-sqlite: setup
 	@echo "== tests on SQLite"
