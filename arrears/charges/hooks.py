@@ -7,9 +7,10 @@
   `Charge` row per kind, unique per invoice, kind and step, so a step is never charged twice.
   Interest charged at an earlier step is not charged again (the final demand charges what
   accrued since the late notice); the fee or compensation is charged once per invoice.
-  `ARREARS_CHARGE_AS` says how: `interest-line` (the default: the Charge rows are the lines,
-  listed with the invoice), `fee-invoice` (they are also billed on an invoice of their own,
-  `<number>-F1`, same client, due that day) or `none` (quoted, never charged).
+  The organisation's setting (`arrears org set charge-as`; else `ARREARS_CHARGE_AS`) says
+  how: `interest-line` (the default: the Charge rows are the lines, listed with the invoice),
+  `fee-invoice` (they are also billed on an invoice of their own, `<number>-F1`, same client,
+  due that day) or `none` (quoted, never charged).
 """
 
 from __future__ import annotations
@@ -29,10 +30,17 @@ from arrears.env import ConfigError, env_str
 log = logging.getLogger(__name__)
 
 CHARGED_STEPS = ("late-notice", "final-demand")
-CHARGE_AS = ("interest-line", "fee-invoice", "none")
+CHARGE_AS = ("interest-line", "fee-invoice", "none")  # the values of ledger's ChargeAs
 
 
-def charge_as() -> str:
+def charge_as(org=None) -> str:
+    """How charges are recorded: the organisation's own setting, else ARREARS_CHARGE_AS."""
+    if org is not None and org.charge_as:
+        return org.charge_as
+    return default_charge_as()
+
+
+def default_charge_as() -> str:
     value = env_str("ARREARS_CHARGE_AS", "interest-line").strip().lower()
     if value not in CHARGE_AS:
         raise ConfigError(f"ARREARS_CHARGE_AS={value!r}: expected one of {', '.join(CHARGE_AS)}")
@@ -48,7 +56,7 @@ def register() -> None:
     from .claims import day_count
 
     # a malformed setting stops the program at start, with its name
-    charge_as(), day_count(), allocation_order()
+    default_charge_as(), day_count(), allocation_order()
 
     add_context(quote)
     step_performed.connect(charge, dispatch_uid="arrears.charges.charge")
@@ -216,7 +224,7 @@ def charge(
     sender, organisation, action, invoices, message=None, on=None, steps=None, **kwargs
 ) -> None:
     """Charge the invoices of `action` that are at a charged step."""
-    mode = charge_as()
+    mode = charge_as(organisation)
     if mode == "none" or on is None:
         return
     at_step = _at_step(action, steps)

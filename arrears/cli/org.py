@@ -1,4 +1,5 @@
-"""Verbs about the organisation itself: `arrears org show`, `arrears org set bank|address`."""
+"""Verbs about the organisation itself: `arrears org show`, `arrears org set
+bank|address|charge-as`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def org():
 def show(ctx, fmt):
     """The organisation's details, as clients see them on messages and letters."""
     o = organisation(ctx)
+    charges, source = _charge_as(o)
     details = {
         "name": o.name,
         "slug": o.slug,
@@ -39,6 +41,7 @@ def show(ctx, fmt):
             "account_number": o.bank_account_number,
             "sort_code": o.bank_sort_code,
         },
+        "charge_as": {"value": charges, "from": source},
     }
     if fmt == "json":
         json.dump(details, sys.stdout, indent=2, ensure_ascii=False)
@@ -56,6 +59,8 @@ def show(ctx, fmt):
     rows += [(f"bank: {label}", value) for label, value in lines] or [
         ("bank", "none set: messages and letters cannot say where to pay (arrears org set bank)")
     ]
+    origin = "set for the organisation" if source == "organisation" else "ARREARS_CHARGE_AS"
+    rows.append(("late charges", f"{charges} ({origin})"))
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         out.print(f"{label.ljust(width)}  {value}", highlight=False)
@@ -145,6 +150,47 @@ def address(ctx, lines):
     o.postal_address = "\n".join(kept)
     o.save(update_fields=["postal_address"])
     out.print(f"[green]✓[/] letters of {o.name} show: {', '.join(kept)}", highlight=False)
+
+
+def _charge_as(o) -> tuple[str, str]:
+    """How late-payment charges are recorded, and where that comes from: `organisation`
+    (`arrears org set charge-as`) or `environment` (ARREARS_CHARGE_AS, or its default)."""
+    from arrears.charges.hooks import default_charge_as
+
+    if o.charge_as:
+        return o.charge_as, "organisation"
+    return default_charge_as(), "environment"
+
+
+CHARGE_AS_DEFAULT = "default"
+
+
+@set_.command(name="charge-as")
+@click.argument("value", metavar="VALUE")
+@click.pass_context
+def charge_as(ctx, value):
+    """How late-payment charges are recorded the day a late notice or final demand states them:
+    interest-line (charge rows on the invoice), fee-invoice (also billed on an invoice of their
+    own, <number>-F1, due that day), none (quoted in the notices, never charged), or default
+    (back to ARREARS_CHARGE_AS)."""
+    o = organisation(ctx)
+    from arrears.ledger.models.organisation import ChargeAs
+
+    allowed = [*ChargeAs.values, CHARGE_AS_DEFAULT]
+    chosen = value.strip().lower()
+    if chosen not in allowed:
+        fail(f"charge-as: {value!r} is not one of {', '.join(allowed)}")
+    o.charge_as = "" if chosen == CHARGE_AS_DEFAULT else chosen
+    o.save(update_fields=["charge_as"])
+    mode, source = _charge_as(o)
+    how = ChargeAs(mode).label
+    if source == "organisation":
+        out.print(f"[green]✓[/] late charges of {o.name}: {mode} ({how})", highlight=False)
+    else:
+        out.print(
+            f"[green]✓[/] late charges of {o.name} follow ARREARS_CHARGE_AS: {mode} ({how})",
+            highlight=False,
+        )
 
 
 COMMANDS = [org]

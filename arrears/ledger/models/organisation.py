@@ -39,6 +39,15 @@ def validate_sort_code(value: str) -> None:
     _check(parse_sort_code, value)
 
 
+class ChargeAs(models.TextChoices):
+    """How late-payment charges are recorded when a notice states them (`arrears org set
+    charge-as`; the charges app does it, ARREARS_CHARGE_AS is the default)."""
+
+    INTEREST_LINE = "interest-line", "charge rows on the invoice"
+    FEE_INVOICE = "fee-invoice", "charge rows, billed on a fee invoice of their own"
+    NONE = "none", "quoted in the notices, never charged"
+
+
 class Organisation(models.Model):
     """The supplier: the business that sends invoices and gets paid."""
 
@@ -60,6 +69,13 @@ class Organisation(models.Model):
         max_length=8, blank=True, validators=[validate_account_number]
     )
     bank_sort_code = models.CharField(max_length=8, blank=True, validators=[validate_sort_code])
+    charge_as = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=ChargeAs.choices,
+        help_text="How late-payment charges are recorded (`arrears org set charge-as`); "
+        "empty: ARREARS_CHARGE_AS.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
