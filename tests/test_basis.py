@@ -3,6 +3,7 @@ formal notices speak the client's language); pure functions, no database."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -14,11 +15,13 @@ from arrears.core.basis import (
     LANGUAGES,
     PHRASES,
     SERIES,
+    Citation,
     Contractual,
     Converted,
     FeeInstead,
     NotConverted,
     Statute,
+    cited,
     words,
 )
 from arrears.core.interest import Debt, statutory_claim
@@ -89,3 +92,36 @@ def test_a_claim_keeps_its_grounds_and_says_them_in_english():
     assert words(claim.grounds, "fr").startswith(
         "BGB (Buergerliches Gesetzbuch) (s.288(2) BGB) : Basiszinssatz (taux de base allemand,"
     )
+
+
+SHORT = (
+    Citation("en", "Late Payment of Commercial Debts (Interest) Act 1998, s.6", "s.5A"),
+    Citation("de", "Late Payment of Commercial Debts (Interest) Act 1998, Section 6", "Section 5A"),
+)
+UK_CITED = replace(UK, cited=SHORT)
+
+
+def test_a_notice_cites_the_statute_the_short_way_and_the_rest_in_words():
+    assert cited((UK_CITED,), "de") == (
+        "Late Payment of Commercial Debts (Interest) Act 1998, Section 6; Verzugspauschale: "
+        "Section 5A"
+    )
+    assert cited((UK_CITED, CLAUSE), "en") == (
+        "Late Payment of Commercial Debts (Interest) Act 1998, s.6; fixed compensation: s.5A"
+        + words((CLAUSE,))
+    )
+
+
+def test_a_contracts_fee_in_place_of_the_compensation_leaves_the_compensation_uncited():
+    fee = FeeInstead("K7", Money(Decimal("25"), "GBP"))
+    assert cited((UK_CITED, fee), "en") == (
+        "Late Payment of Commercial Debts (Interest) Act 1998, s.6; instead of the fixed "
+        "compensation, the late fee of contract K7: 25.00 GBP"
+    )
+
+
+def test_without_a_citation_in_its_language_a_statute_is_cited_in_english_or_in_full():
+    assert cited((UK_CITED,), "fr").startswith(
+        "Late Payment of Commercial Debts (Interest) Act 1998, s.6 ; "
+    )
+    assert cited((UK,), "de") == words((UK,), "de")

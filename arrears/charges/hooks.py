@@ -23,7 +23,7 @@ from babel.dates import format_date
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from arrears.core.basis import words
+from arrears.core.basis import cited
 from arrears.core.money import format_money
 from arrears.env import ConfigError, env_str
 
@@ -120,7 +120,7 @@ def quote(org, action, invoices, on: date) -> dict:
                 "contractual": claim.contractual,
             }
         )
-        basis = words(claim.grounds, lang) if claim.grounds else claim.basis
+        basis = cited(claim.grounds, lang) if claim.grounds else claim.basis
         if basis not in bases:
             bases.append(basis)
     out = {}
@@ -191,7 +191,7 @@ def claim_table(invoices, claims: dict, on: date, lang: str, locale: str) -> dic
                 if fixed
                 else "",
                 "total": money(total, currency),
-                "basis": (words(claim.grounds, lang) if claim.grounds else claim.basis)
+                "basis": (cited(claim.grounds, lang) if claim.grounds else claim.basis)
                 if claim
                 else "",
             }

@@ -2,9 +2,11 @@
 
 A claim keeps its grounds as parts (the statute or the contract clause it rests on, and what
 was added to it: a converted fixed sum, a contract's late fee in place of the statute's
-compensation). `words(parts, lang)` says them in English, German or French, for the formal
-notices; the English words are also what the claim records and the CLI prints. Names of laws
-and their citations are quoted as the law data gives them.
+compensation). `words(parts, lang)` says them in full, in English, German or French: the
+English words are what the claim records and the CLI prints (names of laws and citations as
+the research data gives them). `cited(parts, lang)` is what a notice to the client says: the
+statute by its short citation in the client's language (`§ 288 Abs. 2 BGB`), the contract's
+terms and any conversion in words.
 """
 
 from __future__ import annotations
@@ -23,6 +25,16 @@ HALF_YEARLY = "half-yearly"
 
 
 @dataclass(frozen=True, slots=True)
+class Citation:
+    """How a notice in `lang` cites a statute: the provision giving the interest, and the one
+    giving the fixed compensation."""
+
+    lang: str
+    interest: str
+    compensation: str
+
+
+@dataclass(frozen=True, slots=True)
 class Statute:
     law: str
     citation: str
@@ -31,6 +43,10 @@ class Statute:
     fixing: str  # HELD or HALF_YEARLY
     compound_yearly: bool
     compensation: str | None  # the fixed compensation's citation ("" uncited); None: none
+    cited: tuple[Citation, ...] = ()  # short, one per language (the rules' notice_citation)
+
+    def citation_in(self, lang: str) -> Citation | None:
+        return next((c for c in self.cited if c.lang == lang), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +112,7 @@ PHRASES = {
         "compound": "; each full year's interest is added to the principal",
         "simple": "; simple interest",
         "compensation": "; fixed compensation",
+        "cited_compensation": "; fixed compensation: {citation}",
         "contract": "Contract: {terms}",
         "rate": "interest at {pct}% a year",
         "fee": "a late fee of {fee}",
@@ -116,6 +133,7 @@ PHRASES = {
         "compound": "; die Zinsen jedes vollen Jahres werden der Hauptforderung zugeschlagen",
         "simple": "; ohne Zinseszins",
         "compensation": "; Verzugspauschale",
+        "cited_compensation": "; Verzugspauschale: {citation}",
         "contract": "Vertrag: {terms}",
         "rate": "Zinsen von {pct} % p. a.",
         "fee": "eine Verzugsgebühr von {fee}",
@@ -136,6 +154,7 @@ PHRASES = {
         "compound": " ; les intérêts de chaque année entière sont capitalisés",
         "simple": " ; intérêts simples",
         "compensation": " ; indemnité forfaitaire pour frais de recouvrement",
+        "cited_compensation": " ; indemnité forfaitaire : {citation}",
         "contract": "Contrat : {terms}",
         "rate": "intérêts au taux de {pct} % l'an",
         "fee": "une pénalité de retard de {fee}",
@@ -155,6 +174,28 @@ def words(parts: tuple[Part, ...], lang: str = "en") -> str:
     """The grounds in words, in `lang` (English when there are none in that language)."""
     lang = lang if lang in PHRASES else "en"
     return "".join(_part(p, PHRASES[lang], lang) for p in parts)
+
+
+def cited(parts: tuple[Part, ...], lang: str = "en") -> str:
+    """The grounds as a notice states them in `lang`: a statute by its short citation (the
+    fixed compensation's too, unless a contract's fee stands in for it), everything else as
+    `words` says it. A statute without a citation in `lang` is cited in English, and one
+    without any short citation said in full."""
+    lang = lang if lang in PHRASES else "en"
+    w = PHRASES[lang]
+    fee_instead = any(isinstance(p, FeeInstead) for p in parts)
+    out = []
+    for part in parts:
+        short = None
+        if isinstance(part, Statute):
+            short = part.citation_in(lang) or part.citation_in("en")
+        if short is None:
+            out.append(_part(part, w, lang))
+            continue
+        out.append(short.interest)
+        if part.compensation is not None and short.compensation and not fee_instead:
+            out.append(w["cited_compensation"].format(citation=short.compensation))
+    return "".join(out)
 
 
 def _part(part: Part, w: dict[str, str], lang: str) -> str:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
-from arrears.core.basis import HALF_YEARLY, HELD, Statute, words
+from arrears.core.basis import HALF_YEARLY, HELD, Citation, Statute, words
 from arrears.core.parsing import Invalid, parse_date, parse_decimal
 from arrears.core.problems import Problem, Problems
 
@@ -84,6 +84,7 @@ class Rule:
     compound_yearly: bool
     citation: str
     compensation: Compensation | None
+    cited: tuple[Citation, ...] = ()  # how a notice cites it, per language
 
     def grounds(self) -> Statute:
         """The legal basis as data (core.basis says it in words, in the client's language)."""
@@ -95,6 +96,7 @@ class Rule:
             self.fixing,
             self.compound_yearly,
             None if self.compensation is None else self.compensation.citation,
+            self.cited,
         )
 
     def basis(self) -> str:
@@ -201,8 +203,21 @@ def parse_rules(text: str) -> dict[str, Rule]:
             compound_yearly=bool(interest.get("compound_yearly", False)),
             citation=str(interest.get("citation", "")).strip(),
             compensation=_compensation(j.get("fixed_compensation")),
+            cited=_cited(j["id"], j.get("notice_citation") or {}),
         )
     return rules
+
+
+def _cited(rule_id: str, raw: dict) -> tuple[Citation, ...]:
+    """`notice_citation: {de: {interest: …, compensation: …}, …}` of a jurisdiction."""
+    out = []
+    for lang, given in raw.items():
+        if not isinstance(given, dict) or not str(given.get("interest", "")).strip():
+            raise ValueError(f"{rule_id}: notice_citation {lang} needs an interest citation")
+        out.append(
+            Citation(lang, given["interest"].strip(), str(given.get("compensation", "")).strip())
+        )
+    return tuple(out)
 
 
 @cache

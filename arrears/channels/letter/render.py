@@ -37,12 +37,15 @@ def _engine() -> Engine:
 
 
 def render_html(template: str, context: dict, *, language: str = "en") -> str:
-    """`templates/<language>/<template>.html`, else the English `templates/<template>.html`."""
+    """`templates/<language>/<template>.html`, else the English `templates/<template>.html`;
+    the layout's own words (date, reference, page) in `language` when it has them, so a letter
+    whose words are the message's own (`message.html`) is German from top to bottom."""
     engine = _engine()
     try:
         found = engine.get_template(f"{language}/{template}.html")
     except TemplateDoesNotExist:
-        found, language = engine.get_template(f"{template}.html"), "en"
+        found = engine.get_template(f"{template}.html")
+        language = language if language in LABELS else "en"
     ctx = {"lang": language, "labels": LABELS.get(language, LABELS["en"]), **context}
     return found.render(Context(ctx, autoescape=True))
 

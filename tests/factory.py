@@ -1,0 +1,118 @@
+"""Ledgers for the tests, built one way: named, keyword-only builders with the defaults most
+tests share (Acme, a client in England, paying in pounds), and the CSV import a user runs.
+
+- `import_ledger(cli, folder, clients=..., contacts=..., contracts=..., invoices=...)`: the CSV
+  texts given, written to `folder` and imported by `arrears import` in that order.
+- `make_client(org, ...)`, `make_invoice(client, ...)`: rows, for tests of one piece (the
+  words of a message, a page) that need no import. A client's time zone and currency follow
+  its country unless given.
+- `email_action(client, step=..., on=...)`: the outbox row of a client message, unsaved, as
+  `compose` takes it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from .conftest import write
+
+# A country's main time zone and currency, for the clients the tests make.
+PLACES = {
+    "GB": ("Europe/London", "GBP"),
+    "DE": ("Europe/Berlin", "EUR"),
+    "FR": ("Europe/Paris", "EUR"),
+}
+IMPORT_ORDER = ("clients", "contacts", "contracts", "invoices", "payments", "time")
+
+
+def import_ledger(cli, folder: Path, **texts: str) -> None:
+    """Import CSV texts by kind (`clients=CLIENTS, invoices=INVOICES`), clients first."""
+    unknown = set(texts) - set(IMPORT_ORDER)
+    assert not unknown, f"not an import kind of the factory: {unknown}"
+    for kind in IMPORT_ORDER:
+        if kind in texts:
+            cli("import", kind, str(write(folder / f"{kind}.csv", texts[kind])))
+
+
+def make_client(
+    org,
+    *,
+    external_id: str = "C1",
+    name: str = "Acme Logistics",
+    country: str = "GB",
+    language: str = "en",
+    timezone: str | None = None,
+    currency: str | None = None,
+    **fields,
+):
+    from arrears.ledger.models import Client
+
+    zone, money = PLACES[country.split("-")[0]]
+    return Client.objects.create(
+        organisation=org,
+        external_id=external_id,
+        name=name,
+        country=country,
+        timezone=timezone or zone,
+        currency=currency or money,
+        language=language,
+        **fields,
+    )
+
+
+def make_invoice(
+    client,
+    *,
+    number: str = "INV-1",
+    issue_date: date = date(2026, 1, 1),
+    due_date: date = date(2026, 2, 1),
+    total: str = "1200.00",
+    **fields,
+):
+    from arrears.ledger.models import Invoice
+
+    return Invoice.objects.create(
+        organisation_id=client.organisation_id,
+        client=client,
+        number=number,
+        issue_date=issue_date,
+        due_date=due_date,
+        currency=client.currency,
+        total=Decimal(total),
+        **fields,
+    )
+
+
+def email_action(
+    client,
+    *,
+    step: str,
+    on: date,
+    key: str | None = None,
+    template: str | None = None,
+    level: str = "invoice",
+    kind: str = "email",
+    policy: str = "default",
+    to: tuple[str, ...] = ("ap@acme.example",),
+    cc: tuple[str, ...] = (),
+    **fields,
+):
+    """The outbox row of a client message at `step`, scheduled for `on` (not saved)."""
+    from arrears.dunning.models import OutboxAction
+
+    return OutboxAction(
+        organisation=client.organisation,
+        key=key or f"{step}/{client.external_id}",
+        client=client,
+        step=step,
+        kind=kind,
+        level=level,
+        template=template or step,
+        policy=policy,
+        scheduled_for=on,
+        to=list(to),
+        cc=list(cc),
+        **fields,
+    )
