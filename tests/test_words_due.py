@@ -5,16 +5,14 @@ language, rather than "due today" beside a table that says "2 days overdue"."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
 from arrears.dunning.compose import compose
-from arrears.dunning.models import OutboxAction
 from arrears.dunning.policy_store import default_text, parse
-from arrears.ledger.models import Client, Invoice
+from arrears.ledger.models import Invoice
 
-from .conftest import write
+from .factory import email_action, import_ledger, make_client, make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +60,7 @@ LATE = {
 def test_a_due_reminder_sent_after_the_weekend_says_how_late_it_is_in_each_language(
     cli, tmp_path, smtp
 ):
-    for kind, text in (("clients", CLIENTS), ("contacts", CONTACTS), ("invoices", INVOICES)):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, invoices=INVOICES)
     cli("apply", "--date", "2026-11-30")
     by_address = {m.rcpt_tos[0]: m for m in smtp.messages}
     assert sorted(by_address) == sorted(LATE)
@@ -76,41 +73,15 @@ def test_a_due_reminder_sent_after_the_weekend_says_how_late_it_is_in_each_langu
             assert never not in body.lower() and never not in m.subject.lower()
 
 
-def _client(org, language: str) -> Client:
-    return Client.objects.create(
-        organisation=org,
-        external_id="C1",
-        name="Acme",
-        country="GB",
-        timezone="Europe/London",
-        currency="GBP",
-        language=language,
-    )
+def _client(org, language: str):
+    return make_client(org, name="Acme", language=language)
 
 
 def _message(org, client, step: str, due: date, on: date):
-    inv = Invoice.objects.create(
-        organisation=org,
-        client=client,
-        number="INV-7",
-        issue_date=date(2026, 10, 1),
-        due_date=due,
-        currency="GBP",
-        total=Decimal("1234.50"),
+    inv = make_invoice(
+        client, number="INV-7", issue_date=date(2026, 10, 1), due_date=due, total="1234.50"
     )
-    action = OutboxAction(
-        organisation=org,
-        key=f"{step}/C1/INV-7",
-        client=client,
-        step=step,
-        kind="email",
-        level="invoice",
-        template=step,
-        policy="default",
-        scheduled_for=on,
-        to=["ap@acme.example"],
-        cc=[],
-    )
+    action = email_action(client, step=step, on=on, key=f"{step}/C1/INV-7")
     return compose(org, action, [inv], POLICY, on, contacts=[("ap@acme.example", "Pat")])
 
 
