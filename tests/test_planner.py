@@ -14,6 +14,7 @@ from arrears.core.planner import (
     History,
     InvoiceState,
     People,
+    PromiseState,
     forecast,
     make_key,
     plan,
@@ -239,7 +240,7 @@ def test_different_clients_get_different_messages():
         ({"dispute": "quality"}, "paused: disputed (quality)"),
         ({"on_plan": True}, "paused: covered by a payment plan"),
         (
-            {"promise": (9, date(2026, 4, 20))},
+            {"promise": PromiseState(9, date(2026, 4, 20))},
             "paused: promised to pay by 2026-04-20 (grace until 2026-04-23)",
         ),
         ({"outstanding": "0.99"}, "below the minimum of 1.00 GBP"),
@@ -251,7 +252,7 @@ def test_nothing_is_planned_for_a_paused_invoice(kw, reason):
 
 
 def test_a_promise_past_its_grace_is_broken_alerted_and_the_ladder_resumes():
-    inv = invoice(due=date(2026, 3, 31), promise=(9, date(2026, 4, 20)))
+    inv = invoice(due=date(2026, 3, 31), promise=PromiseState(9, date(2026, 4, 20)))
     result = run(date(2026, 4, 24), [inv])
     assert [b.promise_id for b in result.broken] == [9]
     assert ("promise-broken", "due") in steps(result)
@@ -337,7 +338,7 @@ def test_an_approved_final_demand_stays_approved_when_another_invoice_joins():
 
 # -- weekends ------------------------------------------------------------------------------------
 def test_on_a_weekend_nothing_client_facing_but_internal_alerts_still_go():
-    inv = invoice(due=date(2026, 3, 31), promise=(4, date(2026, 4, 1)))
+    inv = invoice(due=date(2026, 3, 31), promise=PromiseState(4, date(2026, 4, 1)))
     saturday = date(2026, 4, 18)
     result = run(saturday, [inv])
     assert [a.kind for a in result.actions] == ["internal"]

@@ -7,19 +7,44 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 import yaml
 
 from arrears.core.calendar import BusinessCalendar
 from arrears.core.problems import Problem
 
-KINDS = ("email", "internal", "lever", "letter", "recommendation")
-MESSAGE_KINDS = frozenset({"email", "letter"})  # what the client reads; these catch up
-CLIENT_FACING = frozenset({"email", "letter", "lever"})
-LEVELS = ("invoice", "client")
+
+class StepKind(StrEnum):
+    EMAIL = "email"
+    INTERNAL = "internal"
+    LEVER = "lever"
+    LETTER = "letter"
+    RECOMMENDATION = "recommendation"
+
+
+class StepLevel(StrEnum):
+    INVOICE = "invoice"  # a step of each invoice
+    CLIENT = "client"  # a step of the whole client (levers)
+
+
+class Clause(StrEnum):
+    """A contract's clauses that gate steps (the `Contract` fields of the same names)."""
+
+    SERVICE_MODIFICATION = "service_modification_clause"
+    STOP_WORK = "stop_work_clause"
+    SUSPENSION_RIGHTS = "suspension_rights_clause"
+
+
+KINDS = tuple(StepKind)
+# what the client reads (these catch up), what reaches the client, what stays with us
+MESSAGE_KINDS = frozenset({StepKind.EMAIL, StepKind.LETTER})
+CLIENT_FACING = frozenset({StepKind.EMAIL, StepKind.LETTER, StepKind.LEVER})
+INTERNAL_KINDS = frozenset({StepKind.INTERNAL, StepKind.RECOMMENDATION})
+LEVELS = tuple(StepLevel)
 CONTACT_ROLES = ("billing", "accounting", "general", "technical", "approver", "leadership")
 INTERNAL_ROLES = ("sales_owner", "delivery_lead", "leadership", "accounting")
-CLAUSES = ("service_modification_clause", "stop_work_clause", "suspension_rights_clause")
+CLAUSES = tuple(Clause)
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
@@ -27,13 +52,13 @@ _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 class Step:
     id: str
     offset_days: int
-    kind: str
-    level: str
+    kind: StepKind
+    level: StepLevel
     template: str
     to: tuple[str, ...]
     cc: tuple[str, ...] = ()
     notify: tuple[str, ...] = ()  # internal roles told when the step is performed
-    gate: str | None = None
+    gate: Clause | None = None
     approval: bool = False
 
     @property
@@ -68,8 +93,9 @@ class Policy:
             ranks.setdefault(s.id, i)
         object.__setattr__(self, "ranks", ranks)
         object.__setattr__(self, "message_steps", tuple(s for s in self.steps if s.is_message))
-        object.__setattr__(self, "lever_steps", tuple(s for s in self.steps if s.kind == "lever"))
-        others = tuple(s for s in self.steps if s.kind in ("internal", "recommendation"))
+        levers = tuple(s for s in self.steps if s.kind == StepKind.LEVER)
+        object.__setattr__(self, "lever_steps", levers)
+        others = tuple(s for s in self.steps if s.kind in INTERNAL_KINDS)
         object.__setattr__(self, "other_steps", others)
 
     def step(self, step_id: str) -> Step:
@@ -245,7 +271,7 @@ def _step(raw, n, bad, known_templates) -> Step | None:
         known_templates is not None and template not in known_templates
     ):
         bad(line, "template", f"unknown template {template!r}")
-    roles = INTERNAL_ROLES if kind in ("internal", "recommendation") else CONTACT_ROLES
+    roles = INTERNAL_ROLES if kind in INTERNAL_KINDS else CONTACT_ROLES
     who = {}
     for key in ("to", "cc", "notify"):
         value = raw.get(key, [])
@@ -272,13 +298,13 @@ def _step(raw, n, bad, known_templates) -> Step | None:
     return Step(
         sid,
         offset,
-        kind,
-        level if level in LEVELS else "invoice",
+        StepKind(kind),
+        StepLevel(level) if level in LEVELS else StepLevel.INVOICE,
         template if isinstance(template, str) else sid,
         who["to"],
         who["cc"],
         who["notify"],
-        gate,
+        None if gate is None else Clause(gate),
         approval,
     )
 
@@ -287,7 +313,7 @@ def policy_to_data(policy: Policy) -> dict:
     """The policy as plain data (for YAML and JSON output)."""
     steps = []
     for s in policy.steps:
-        d = {"id": s.id, "offset_days": s.offset_days, "kind": s.kind, "level": s.level}
+        d = {"id": s.id, "offset_days": s.offset_days, "kind": s.kind.value, "level": s.level.value}
         if s.template != s.id:
             d["template"] = s.template
         d["to"] = list(s.to)
@@ -295,7 +321,7 @@ def policy_to_data(policy: Policy) -> dict:
             if getattr(s, key):
                 d[key] = list(getattr(s, key))
         if s.gate:
-            d["gate"] = s.gate
+            d["gate"] = s.gate.value
         if s.approval:
             d["approval"] = True
         steps.append(d)

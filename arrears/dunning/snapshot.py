@@ -11,7 +11,16 @@ from django.db import connection
 from django.db.models import Case, CharField, Max, Q, StringAgg, Value, When
 from django.db.models.functions import Cast
 
-from arrears.core.planner import ClientState, Contact, History, InvoiceState, People, Plan, plan
+from arrears.core.planner import (
+    ClientState,
+    Contact,
+    History,
+    InvoiceState,
+    People,
+    Plan,
+    PromiseState,
+    plan,
+)
 from arrears.core.policy import CLIENT_FACING, Policy
 from arrears.dunning import extensions
 from arrears.dunning.models import (
@@ -79,7 +88,7 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
         .values_list("invoice_id", "reason")
     )
     promises = {
-        inv: (pk, until)
+        inv: PromiseState(pk, until)
         for pk, inv, until in Promise.objects.for_org(org)
         .filter(status=PromiseStatus.ACTIVE)
         .values_list("pk", "invoice_id", "until")
