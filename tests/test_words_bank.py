@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
@@ -18,6 +17,8 @@ from arrears.core.bank import (
     parse_sort_code,
 )
 from arrears.core.parsing import Invalid
+
+from .factory import email_action, make_client, make_invoice
 
 
 # -- the pure rules ------------------------------------------------------------------------------
@@ -147,61 +148,26 @@ def test_the_admin_refuses_an_iban_with_wrong_check_digits(org):
 )
 def test_every_client_message_says_where_to_pay(org, language, heading):
     from arrears.dunning.compose import compose
-    from arrears.dunning.models import OutboxAction
     from arrears.dunning.policy_store import default_text, parse
-    from arrears.ledger.models import Client, Invoice
 
     org.bank_iban, org.bank_bic = "GB82WEST12345698765432", "WESTGB2L"
     org.save()
     policy = parse(default_text(), "default")
-    client = Client.objects.create(
-        organisation=org,
-        external_id="C1",
-        name="Acme",
-        country="GB",
-        timezone="Europe/London",
-        currency="GBP",
-        language=language,
-    )
-    inv = Invoice.objects.create(
-        organisation=org,
-        client=client,
-        number="INV-7",
-        issue_date=date(2026, 1, 1),
-        due_date=date(2026, 2, 1),
-        currency="GBP",
-        total=Decimal("100.00"),
-    )
+    client = make_client(org, name="Acme", language=language)
+    inv = make_invoice(client, number="INV-7", total="100.00")
     for step in [s.id for s in policy.steps if s.client_facing]:
-        action = OutboxAction(
-            organisation=org,
-            key=f"{step}/C1",
-            client=client,
-            step=step,
-            kind="email",
-            level="invoice",
-            template=step,
-            policy="default",
-            scheduled_for=date(2026, 4, 1),
-            to=["ap@acme.example"],
-            cc=[],
-        )
+        action = email_action(client, step=step, on=date(2026, 4, 1))
         out = compose(org, action, [inv], policy, date(2026, 4, 1))
         for body in (out.text, out.html):
             assert heading in body and "GB82 WEST 1234 5698 7654 32" in body, (step, body)
             assert "WESTGB2L" in body
     # the team's own alerts carry no bank details
-    alert = OutboxAction(
-        organisation=org,
-        key="nudge-3-alert/C1",
-        client=client,
+    alert = email_action(
+        client,
         step="nudge-3-alert",
+        on=date(2026, 4, 1),
         kind="internal",
-        level="invoice",
         template="step-alert",
-        policy="default",
-        scheduled_for=date(2026, 4, 1),
-        to=["sam@northwind.example"],
-        cc=[],
+        to=("sam@northwind.example",),
     )
     assert "GB82" not in compose(org, alert, [inv], policy, date(2026, 4, 1)).text
