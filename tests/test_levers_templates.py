@@ -4,14 +4,14 @@ and the maintenance notice naming the contract's own services."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
 from arrears.channels.email.render import LANGUAGES
 from arrears.dunning.compose import compose
-from arrears.dunning.models import OutboxAction
-from arrears.ledger.models import Client, Contract, Invoice
+from arrears.ledger.models import Contract
+
+from .factory import email_action, make_client, make_invoice
 
 pytestmark = pytest.mark.django_db
 SUBJECT = {
@@ -22,29 +22,19 @@ SUBJECT = {
 
 
 def client_of(org, language="en"):
-    return Client.objects.create(
-        organisation=org,
-        external_id="C1",
-        name="Kunde",
-        country="DE",
-        timezone="Europe/Berlin",
-        currency="EUR",
-        language=language,
-    )
+    return make_client(org, name="Kunde", country="DE", language=language)
 
 
 def action(org, client, step, template, kind="email", **data):
-    return OutboxAction(
-        organisation=org,
-        key=f"{step}/C1",
-        client=client,
+    return email_action(
+        client,
         step=step,
+        on=date(2026, 5, 5),
+        template=template,
         kind=kind,
         level="client",
-        template=template,
         policy="",
-        scheduled_for=date(2026, 5, 5),
-        to=["ap@kunde.example"],
+        to=("ap@kunde.example",),
         data=data,
     )
 
@@ -99,16 +89,7 @@ def test_the_maintenance_notice_lists_the_contracts_services(org):
         non_essential_services="Roadmap features\nWeekly demo",
         essential_services="Pager duty",
     )
-    inv = Invoice.objects.create(
-        organisation=org,
-        client=client,
-        contract=contract,
-        number="INV-7",
-        issue_date=date(2026, 1, 1),
-        due_date=date(2026, 2, 1),
-        currency="EUR",
-        total=Decimal("100.00"),
-    )
+    inv = make_invoice(client, contract=contract, number="INV-7", total="100.00")
     a = action(org, client, "maintenance", "maintenance", kind="lever")
     text = compose(org, a, [inv], None, date(2026, 3, 3)).text
     assert "- Roadmap features\n- Weekly demo\n" in text

@@ -4,35 +4,20 @@ look at only; an outsider's plans never show."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from arrears.ledger.models import Client, Invoice
 from arrears.plans import service
+
+from .factory import make_client, make_invoice
 
 pytestmark = pytest.mark.django_db
 
 
 def plan_for(org, name):
-    c = Client.objects.create(
-        organisation=org,
-        external_id="C1",
-        name=name,
-        country="GB",
-        timezone="Europe/London",
-        currency="GBP",
-    )
-    Invoice.objects.create(
-        organisation=org,
-        client=c,
-        number="INV-1",
-        issue_date=date(2026, 4, 1),
-        due_date=date(2026, 5, 1),
-        currency="GBP",
-        total=Decimal("900.00"),
-    )
+    c = make_client(org, name=name)
+    make_invoice(c, issue_date=date(2026, 4, 1), due_date=date(2026, 5, 1), total="900.00")
     return service.draft(org, c, count=3, first=date(2026, 6, 1), today=date(2026, 5, 20))
 
 

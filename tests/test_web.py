@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
-from arrears.ledger.models import Client, Invoice
+from arrears.ledger.models import Client
+
+from .factory import make_client, make_invoice
 
 pytestmark = pytest.mark.django_db
 
 
 def add_client(org, ext, name):
-    return Client.objects.create(
-        organisation=org,
-        external_id=ext,
-        name=name,
-        country="GB",
-        timezone="Europe/London",
-        currency="GBP",
-    )
+    return make_client(org, external_id=ext, name=name)
 
 
 def test_health_says_ok_when_the_database_answers(client):
@@ -40,15 +37,7 @@ def test_a_wrong_password_is_refused(client, org):
 
 def test_the_owner_logs_in_and_sees_what_is_owed(client, org):
     acme = add_client(org, "C1", "Acme Logistics")
-    Invoice.objects.create(
-        organisation=org,
-        client=acme,
-        number="INV-1",
-        issue_date="2020-01-01",
-        due_date="2020-01-31",
-        currency="GBP",
-        total="1234.50",
-    )
+    make_invoice(acme, issue_date=date(2020, 1, 1), due_date=date(2020, 1, 31), total="1234.50")
     response = client.post(
         "/login/", {"username": "owner@northwind.example", "password": "a long demo passphrase"}
     )
@@ -71,15 +60,7 @@ def test_the_admin_shows_only_the_users_organisation(client, org, other_org):
 
 def test_a_payment_added_in_the_admin_is_allocated(client, org):
     acme = add_client(org, "C1", "Acme Logistics")
-    inv = Invoice.objects.create(
-        organisation=org,
-        client=acme,
-        number="INV-1",
-        issue_date="2026-01-01",
-        due_date="2026-01-31",
-        currency="GBP",
-        total="100.00",
-    )
+    inv = make_invoice(acme, due_date=date(2026, 1, 31), total="100.00")
     client.login(username="owner@northwind.example", password="a long demo passphrase")
     response = client.post(
         reverse("admin:ledger_payment_add"),

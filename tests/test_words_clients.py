@@ -13,6 +13,7 @@ from django.urls import reverse
 from arrears.ledger.models import Client
 
 from .conftest import write
+from .factory import make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -44,14 +45,7 @@ def test_a_control_character_in_an_address_is_named_and_nothing_is_imported(cli,
 
 
 def test_the_client_admin_edits_the_postal_address(client, org):
-    Client.objects.create(
-        organisation=org,
-        external_id="C1",
-        name="Acme",
-        country="GB",
-        timezone="Europe/London",
-        currency="GBP",
-    )
+    make_client(org, name="Acme")
     client.login(username="owner@northwind.example", password="a long demo passphrase")
     acme = Client.objects.get()
     page = client.get(reverse("admin:ledger_client_change", args=[acme.pk])).content.decode()
