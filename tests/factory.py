@@ -28,11 +28,12 @@ IMPORT_ORDER = ("clients", "contacts", "contracts", "invoices", "payments", "tim
 
 
 def import_ledger(cli, folder: Path, **texts: str) -> None:
-    """Import CSV texts by kind (`clients=CLIENTS, invoices=INVOICES`), clients first."""
+    """Import CSV texts by kind (`clients=CLIENTS, invoices=INVOICES`), clients first; a kind
+    given as "" is left out."""
     unknown = set(texts) - set(IMPORT_ORDER)
     assert not unknown, f"not an import kind of the factory: {unknown}"
     for kind in IMPORT_ORDER:
-        if kind in texts:
+        if texts.get(kind):
             cli("import", kind, str(write(folder / f"{kind}.csv", texts[kind])))
 
 

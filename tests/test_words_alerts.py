@@ -5,16 +5,15 @@ still waiting for the client's send window, and what to do about it."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 import pytest
 
 from arrears.dunning.compose import compose
 from arrears.dunning.models import OutboxAction
 from arrears.dunning.policy_store import default_text, parse
-from arrears.ledger.models import Client, Invoice
+from arrears.ledger.models import Invoice
 
-from .conftest import write
+from .factory import email_action, import_ledger, make_client, make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +35,7 @@ def ledger(cli, tmp_path, org):
     org.save()
 
     def load(contacts: str):
-        cli("import", "clients", str(write(tmp_path / "clients.csv", CLIENTS)))
-        if contacts:
-            cli("import", "contacts", str(write(tmp_path / "contacts.csv", contacts)))
-        cli("import", "invoices", str(write(tmp_path / "invoices.csv", INVOICES)))
+        import_ledger(cli, tmp_path, clients=CLIENTS, contacts=contacts, invoices=INVOICES)
 
     cli.load = load
     return cli
@@ -85,18 +81,14 @@ def test_the_alert_names_who_was_sent_the_message(ledger, smtp):
 def _alert_about(org, message: OutboxAction):
     client = message.client
     inv = Invoice.objects.get(number="INV-1")
-    alert = OutboxAction(
-        organisation=org,
-        key="nudge-3-alert/C1/INV-1",
-        client=client,
+    alert = email_action(
+        client,
         step="nudge-3-alert",
+        on=date(2026, 5, 8),
+        key="nudge-3-alert/C1/INV-1",
         kind="internal",
-        level="invoice",
         template="step-alert",
-        policy="default",
-        scheduled_for=date(2026, 5, 8),
-        to=["sam@northwind.example"],
-        cc=[],
+        to=("sam@northwind.example",),
         data={"message": message.key, "message_status": "due"},
     )
     return compose(org, alert, [inv], POLICY, date(2026, 5, 8), dict(alert.data))
@@ -104,37 +96,17 @@ def _alert_about(org, message: OutboxAction):
 
 @pytest.fixture
 def message(org):
-    client = Client.objects.create(
-        organisation=org,
-        external_id="C1",
-        name="Rheinland GmbH",
-        country="DE",
-        timezone="Europe/Berlin",
-        currency="EUR",
-        language="de",
-    )
-    Invoice.objects.create(
-        organisation=org,
-        client=client,
-        number="INV-1",
-        issue_date=date(2026, 3, 25),
-        due_date=date(2026, 4, 24),
-        currency="EUR",
-        total=Decimal("1200.00"),
-    )
-    return OutboxAction.objects.create(
-        organisation=org,
-        key="nudge-3/C1/INV-1",
-        client=client,
+    client = make_client(org, name="Rheinland GmbH", country="DE", language="de")
+    make_invoice(client, issue_date=date(2026, 3, 25), due_date=date(2026, 4, 24))
+    message = email_action(
+        client,
         step="nudge-3",
-        kind="email",
-        level="invoice",
-        template="nudge-3",
-        policy="default",
-        scheduled_for=date(2026, 5, 8),
-        to=["buchhaltung@rheinland.example"],
-        cc=[],
+        on=date(2026, 5, 8),
+        key="nudge-3/C1/INV-1",
+        to=("buchhaltung@rheinland.example",),
     )
+    message.save()
+    return message
 
 
 def test_an_alert_sent_before_the_clients_send_window_says_when_the_message_goes_out(org, message):
