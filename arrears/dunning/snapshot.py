@@ -1,14 +1,15 @@
-"""The planner's input, read from the database in a few flat queries (no ORM objects per
-invoice: a big ledger has hundreds of thousands of open invoices)."""
+"""The planner's input, read from the database in a few flat queries of plain values (no model
+objects: a big ledger has hundreds of thousands of open invoices)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from itertools import groupby
+from typing import NamedTuple
 
-from django.db import connection
-from django.db.models import Case, CharField, Max, Q, StringAgg, Value, When
+from django.db.models import Case, CharField, ExpressionWrapper, F, Max, Q, StringAgg, Value, When
 from django.db.models.functions import Cast
 
 from arrears.core.planner import (
@@ -21,7 +22,7 @@ from arrears.core.planner import (
     PromiseState,
     plan,
 )
-from arrears.core.policy import CLIENT_FACING, Policy
+from arrears.core.policy import CLAUSES, CLIENT_FACING, Policy
 from arrears.dunning import extensions
 from arrears.dunning.models import (
     ActionStatus,
@@ -35,6 +36,7 @@ from arrears.dunning.models import (
     StepState,
 )
 from arrears.dunning.policy_store import load_policies
+from arrears.ledger.fields import money_field
 from arrears.ledger.models import (
     OPEN_STATUSES,
     Client,
@@ -45,9 +47,6 @@ from arrears.ledger.models import (
 from arrears.ledger.models import Contact as ContactRecord
 from arrears.ledger.people import people_of
 
-if len(InvoiceState._fields) != 13 or len(ClientState._fields) != 10:  # built field by field
-    raise ImportError("InvoiceState or ClientState changed: update arrears.dunning.snapshot")
-CLAUSES = ("service_modification_clause", "stop_work_clause", "suspension_rights_clause")
 IN_FLIGHT = (ActionStatus.QUEUED, ActionStatus.SENDING)
 
 
@@ -73,13 +72,13 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
     if invoice_pks is not None:
         invoices_qs = invoices_qs.filter(pk__in=invoice_pks)
     contracts = {
-        pk: (
-            ext,
-            frozenset(c for c, flag in zip(CLAUSES, flags, strict=True) if flag),
-            policy or None,
+        row.pk: Terms(
+            row.external_id,
+            frozenset(clause for clause in CLAUSES if getattr(row, clause)),
+            row.policy or None,  # the contract's; the planner falls back to the client's
         )
-        for pk, ext, policy, *flags in Contract.objects.for_org(org).values_list(
-            "pk", "external_id", "policy", *CLAUSES
+        for row in Contract.objects.for_org(org).values_list(
+            "pk", "external_id", "policy", *CLAUSES, named=True
         )
     }
     disputes = dict(
@@ -94,31 +93,25 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
         .values_list("pk", "invoice_id", "until")
     }
     on_plan = extensions.covered(org)  # invoices of active payment plans leave the ladder
+    no_contract = Terms(None, frozenset(), None)
     invoices: list[InvoiceState] = []
-    contracts[None] = (None, frozenset(), None)
-    days = _Days()
-    paused = disputes or promises
-    make = tuple.__new__  # InvoiceState's own __new__ is a Python function: a million calls
-    for pk, number, client_pk, issue, due, currency, owed, contract_pk in _rows(invoices_qs):
-        ext, clauses, policy = contracts[contract_pk]
+    for row in _open_invoices(invoices_qs):
+        terms = contracts.get(row.contract_id, no_contract)
         invoices.append(
-            make(
-                InvoiceState,
-                (
-                    pk,
-                    number,
-                    client_pk,
-                    days[issue],
-                    days[due],
-                    currency,
-                    Decimal(owed).scaleb(-4),  # FixedDecimalField keeps money times 10**4
-                    ext,
-                    clauses,
-                    policy,  # the contract's; the planner falls back to the client's
-                    disputes.get(pk) if paused else None,
-                    promises.get(pk) if paused else None,
-                    pk in on_plan,
-                ),
+            InvoiceState(
+                pk=row.pk,
+                number=row.number,
+                client_pk=row.client_id,
+                issue_date=row.issue_date,
+                due_date=row.due_date,
+                currency=row.currency,
+                outstanding=row.owed,
+                contract=terms.external_id,
+                clauses=terms.clauses,
+                policy=terms.policy,
+                dispute=disputes.get(row.pk),
+                promise=promises.get(row.pk),
+                on_plan=row.pk in on_plan,
             )
         )
     client_pks = {i.client_pk for i in invoices}
@@ -131,76 +124,54 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
     )
 
 
-def _rows(invoices_qs):
-    """The open invoices' columns straight from the database cursor: a big ledger has hundreds
-    of thousands, and converting each row through the ORM would cost more than planning it."""
-    meta = Invoice._meta
-    table = connection.ops.quote_name(meta.db_table)
+class Terms(NamedTuple):
+    """What the planner needs of a contract."""
 
-    def col(name):
-        return f"{table}.{connection.ops.quote_name(meta.get_field(name).column)}"
-
-    owed = f"{col('total')} - {col('paid')} - {col('credited')} - {col('written_off')}"
-    dates = [col("issue_date"), col("due_date")]
-    if connection.vendor == "sqlite":  # as text: the driver would parse every one of them
-        dates = [f"{d} || ''" for d in dates]
-    names = ("id", "number", "client")
-    select = ", ".join([*(col(n) for n in names), *dates, col("currency"), owed, col("contract")])
-    sql, params = invoices_qs.order_by().values_list("pk").query.sql_with_params()
-    _, _, rest = sql.partition(" FROM ")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {select} FROM {rest}", params)
-        while batch := cursor.fetchmany(20_000):
-            yield from batch
+    external_id: str | None
+    clauses: frozenset[str]  # the clauses that are `yes`
+    policy: str | None
 
 
-class _Days(dict):
-    """Dates as the driver hands them back (text or dates), one object per distinct day: a
-    million invoices fall on a few thousand days."""
-
-    def __missing__(self, d):
-        found = self[d] = d if type(d) is date else date.fromisoformat(d)
-        return found
+def _open_invoices(invoices_qs):
+    """The open invoices' columns as named rows, in chunks: a big ledger has hundreds of
+    thousands, and model objects would cost more than planning them."""
+    owed = F("total") - F("paid") - F("credited") - F("written_off")
+    return (
+        invoices_qs.order_by()
+        .annotate(owed=ExpressionWrapper(owed, output_field=money_field()))
+        .values_list(
+            "pk",
+            "number",
+            "client_id",
+            "issue_date",
+            "due_date",
+            "currency",
+            "owed",
+            "contract_id",
+            named=True,
+        )
+        .iterator(chunk_size=20_000)
+    )
 
 
 def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
-    """The clients with open invoices, and their contacts with their roles: one query for the
-    contacts with their roles (in client and email order, a row per role), one for the
-    clients, straight from the cursor; each distinct set of roles is one object, and the
-    records are built field by field (a NamedTuple's own __new__ is a Python function)."""
-    people = (
+    """The clients with open invoices, with their contacts and the contacts' roles: one query
+    for the contacts (a row per role, in client and email order), one for the clients. Each
+    distinct set of roles is one frozenset, shared by the contacts that have it."""
+    contact_rows = (
         ContactRecord.objects.for_org(org)
-        .values_list("client_id", "email", "name", "role_set__role")
         .order_by("client_id", "email")
+        .values_list("client_id", "email", "name", "role_set__role", named=True)
     )
-    role_sets: dict[tuple, frozenset] = {}
-
-    def contact(email, name, roles) -> Contact:
-        key = tuple(sorted(roles))
-        found = role_sets.get(key)
-        if found is None:
-            found = role_sets[key] = frozenset(key)
-        return new(Contact, (email, name, found))
-
-    new = tuple.__new__
-    contacts: dict[int, tuple] = {}
-    client, email, name, roles, out = None, None, "", [], []
-    for client_pk, email_, name_, role in _fetch(people):
+    role_sets: dict[frozenset, frozenset] = {}
+    contacts: dict[int, list[Contact]] = defaultdict(list)
+    for (client_pk, email), rows in groupby(contact_rows, key=_client_and_email):
         if client_pk not in pks:
             continue
-        if (client_pk, email_) != (client, email):
-            if email is not None:
-                out.append(contact(email, name, roles))
-            if client_pk != client:
-                if out:
-                    contacts[client] = tuple(out)
-                out = []
-            client, email, name, roles = client_pk, email_, name_, []
-        if role:
-            roles.append(role)
-    if email is not None:
-        out.append(contact(email, name, roles))
-        contacts[client] = tuple(out)
+        rows = list(rows)
+        roles = frozenset(row.role_set__role for row in rows if row.role_set__role)
+        roles = role_sets.setdefault(roles, roles)
+        contacts[client_pk].append(Contact(email=email, name=rows[0].name, roles=roles))
     fields = (
         "pk",
         "external_id",
@@ -213,34 +184,34 @@ def _clients(org: Organisation, pks: set[int]) -> dict[int, ClientState]:
         "policy",
     )
     return {
-        pk: new(
-            ClientState,
-            (pk, ext, name, country, tz, lang, contacts.get(pk, ()), sales, lead, policy or None),
+        row.pk: ClientState(
+            pk=row.pk,
+            external_id=row.external_id,
+            name=row.name,
+            country=row.country,
+            timezone=row.timezone,
+            language=row.language,
+            contacts=tuple(contacts.get(row.pk, ())),
+            sales_owner=row.sales_owner_email,
+            delivery_lead=row.delivery_lead_email,
+            policy=row.policy or None,
         )
-        for pk, ext, name, country, tz, lang, sales, lead, policy in _fetch(
-            Client.objects.for_org(org).values_list(*fields).order_by()
-        )
-        if pk in pks
+        for row in Client.objects.for_org(org).order_by().values_list(*fields, named=True)
+        if row.pk in pks
     }
 
 
-def _fetch(values_qs) -> list[tuple]:
-    """The rows of a values_list query from the cursor, without the ORM's per-row converters
-    (plain text, integer and boolean columns only)."""
-    sql, params = values_qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def _client_and_email(row) -> tuple[int, str]:
+    return row.client_id, row.email
 
 
-def _stream(values_qs):
-    """The rows of a values_list query from the cursor, in batches, without the ORM's per-row
-    converters (plain text, integer and boolean columns only)."""
-    sql, params = values_qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(50_000):
-            yield from batch
+class _Days(dict):
+    """Days from ISO text, one object per distinct day: a million records fall on a few
+    thousand days."""
+
+    def __missing__(self, text: str) -> date:
+        found = self[text] = date.fromisoformat(text)
+        return found
 
 
 def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[int]) -> History:
@@ -269,7 +240,7 @@ def _history(org: Organisation, invoices: list[InvoiceState], client_pks: set[in
     done, last_message, days = h.done, h.last_message, _Days()
     by_text: dict[str, frozenset] = {}
     shared: dict[frozenset, frozenset] = {}
-    for inv, text, told_on in _stream(records):
+    for inv, text, told_on in records.iterator(chunk_size=50_000):
         if inv not in open_pks:
             continue
         steps = by_text.get(text)
