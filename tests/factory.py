@@ -24,17 +24,29 @@ PLACES = {
     "DE": ("Europe/Berlin", "EUR"),
     "FR": ("Europe/Paris", "EUR"),
 }
-IMPORT_ORDER = ("clients", "contacts", "contracts", "invoices", "payments", "time")
+# The import kinds, in the order a ledger is built (`time_entries=` for `time-entries`).
+IMPORT_ORDER = (
+    "policies",
+    "clients",
+    "contacts",
+    "contracts",
+    "invoices",
+    "payments",
+    "credit-notes",
+    "write-offs",
+    "time-entries",
+)
 
 
 def import_ledger(cli, folder: Path, **texts: str) -> None:
-    """Import CSV texts by kind (`clients=CLIENTS, invoices=INVOICES`), clients first; a kind
-    given as "" is left out."""
-    unknown = set(texts) - set(IMPORT_ORDER)
-    assert not unknown, f"not an import kind of the factory: {unknown}"
+    """Import CSV texts by kind (`clients=CLIENTS, invoices=INVOICES`), in `IMPORT_ORDER`; a
+    kind given as "" is left out."""
+    given = {name.replace("_", "-"): text for name, text in texts.items()}
+    unknown = set(given) - set(IMPORT_ORDER)
+    assert not unknown, f"not an import kind: {unknown}"
     for kind in IMPORT_ORDER:
-        if texts.get(kind):
-            cli("import", kind, str(write(folder / f"{kind}.csv", texts[kind])))
+        if given.get(kind):
+            cli("import", kind, str(write(folder / f"{kind}.csv", given[kind])))
 
 
 def make_client(

@@ -10,7 +10,7 @@ import pytest
 from arrears.charges.models import Charge
 from arrears.ledger.models import Invoice, Organisation
 
-from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +36,9 @@ INV-1,C1,K1,2026-03-02,2026-04-01,1200.00,Platform work in March
 def ledger(cli, tmp_path, org, smtp):
     """GBP 1,200 due 1 April 2026 under English law; its late notice goes on 22 April and
     states interest £8.11 and compensation £70.00 (worked out in test_interest_apply.py)."""
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contacts", CONTACTS),
-        ("contracts", CONTRACTS),
-        ("invoices", INVOICES),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
+    )
     return cli
 
 

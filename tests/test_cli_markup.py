@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -38,13 +38,9 @@ INV-2,C2,,2026-01-05,2026-02-04,300.00,[link=http://x]click[/link]
 def ledger(cli, tmp_path, org):
     org.name = "Northwind [/] Engineering"
     org.save()
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contacts", CONTACTS),
-        ("contracts", CONTRACTS),
-        ("invoices", INVOICES),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
+    )
     return cli
 
 

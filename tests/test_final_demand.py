@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -46,13 +46,9 @@ def demand(cli, tmp_path, org, smtp):
     org.accounts_email = "accounts@northwind.example"
     org.postal_address = "12 Harbour Street\nBristol BS1 4QA"
     org.save()
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contacts", CONTACTS),
-        ("contracts", CONTRACTS),
-        ("invoices", INVOICES),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
+    )
     cli("org", "set", "bank", "--iban", "GB82 WEST 1234 5698 7654 32", "--bic", "WESTGB2L")
     key = "final-demand/C1/INV-1"
     assert key in cli("plan", "--date", "2026-06-15").output

@@ -12,6 +12,7 @@ from arrears.charges.models import Charge
 from arrears.ledger.models import Invoice
 
 from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +42,7 @@ def notices(smtp):
 def ledger(cli, tmp_path, org):
     org.accounts_email = "accounts@northwind.example"
     org.save()
-    for kind, text in (("clients", CLIENTS), ("contacts", CONTACTS), ("contracts", CONTRACTS)):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS)
     cli(
         "import",
         "invoices",

@@ -20,6 +20,7 @@ from arrears.ledger.models import Allocation, Client, Invoice, Payment
 from arrears.ledger.settlement import Settler, issue_credit_note, record_payment
 
 from .conftest import Cli, make_org, write
+from .factory import import_ledger
 from .test_settlement_properties import check_money_adds_up
 
 pytestmark = pytest.mark.django_db
@@ -54,13 +55,9 @@ OWNER = "owner@northwind.example"
 def ledger(cli, tmp_path, org):
     org.accounts_email = "accounts@northwind.example"
     org.save()
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contacts", CONTACTS),
-        ("contracts", CONTRACTS),
-        ("invoices", INVOICES),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
+    )
     return cli
 
 

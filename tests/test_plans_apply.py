@@ -10,7 +10,7 @@ import pytest
 
 from arrears.plans.models import PaymentPlan
 
-from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -38,13 +38,9 @@ OWNER = "owner@northwind.example"  # the organisation's owner: leadership for al
 def ledger(cli, tmp_path, org):
     org.accounts_email = "accounts@northwind.example"
     org.save()
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contacts", CONTACTS),
-        ("contracts", CONTRACTS),
-        ("invoices", INVOICES),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
+    )
     return cli
 
 

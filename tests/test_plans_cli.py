@@ -16,7 +16,7 @@ from arrears.dunning.models import OutboxAction
 from arrears.ledger.models import Client, Invoice, Membership
 from arrears.plans.models import PaymentPlan
 
-from .conftest import write
+from .factory import import_ledger
 from .test_plans_apply import CLIENTS, CONTACTS, CONTRACTS, OWNER
 
 pytestmark = pytest.mark.django_db
@@ -31,13 +31,9 @@ INV-2,C1,K1,2026-05-01,2026-06-05,500.00,May
 @pytest.fixture
 def ledger(cli, tmp_path, org, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the PDFs land here
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contacts", CONTACTS),
-        ("contracts", CONTRACTS),
-        ("invoices", INVOICES),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
+    )
     return cli
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -34,13 +34,9 @@ def charged(cli, tmp_path, org, smtp, monkeypatch):
     """The late notice (+21, Wednesday 22 April 2026) charges interest £8.11 and the fixed
     compensation £70.00 (worked out in tests/test_interest_apply.py)."""
     monkeypatch.setenv("ARREARS_CHARGE_AS", "interest-line")
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contacts", CONTACTS),
-        ("contracts", CONTRACTS),
-        ("invoices", INVOICES),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
+    )
     cli("apply", "--date", "2026-04-22")
     return cli
 
