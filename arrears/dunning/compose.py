@@ -18,7 +18,8 @@ from arrears.channels.email.attachments import for_action
 from arrears.channels.email.render import language_of, render
 from arrears.core.calendar import calendar_for
 from arrears.core.money import format_money
-from arrears.core.policy import Policy
+from arrears.core.policy import CLAUSES, Policy
+from arrears.core.steps import next_client_step
 from arrears.dunning import extensions
 from arrears.dunning.letters import letter
 from arrears.dunning.models import OutboxAction
@@ -229,26 +230,16 @@ def _resources(client: Client, on: date, conj: str) -> str:
 
 
 def _next_step(policy: Policy, step_id: str, invoice: Invoice, client: Client, on: date):
-    """The client-facing step after `step_id` and its date, if the contract allows it."""
-    try:
-        rank = policy.rank(step_id)
-    except KeyError:
-        return None
-    cal = calendar_for(client.country)
+    """The client-facing step after `step_id` and its date, if the contract allows it: the one
+    step-date rule of the planner (`core.steps`), with the policy of the action."""
     clauses = set()
     if invoice.contract_id:
         c = invoice.contract
-        clauses = {
-            n
-            for n in ("service_modification_clause", "stop_work_clause", "suspension_rights_clause")
-            if getattr(c, n)
-        }
-    for s in policy.steps[rank + 1 :]:
-        if not s.client_facing or (s.gate and s.gate not in clauses):
-            continue
-        earliest = on + timedelta(days=policy.notice_days if s.kind == "lever" else 1)
-        return s.id, cal.on_or_after(max(s.date_for(invoice.due_date, cal), earliest))
-    return None
+        clauses = {n for n in CLAUSES if getattr(c, n)}
+    nxt = next_client_step(
+        policy, step_id, invoice.due_date, calendar_for(client.country), on, clauses
+    )
+    return None if nxt is None else (nxt.step.id, nxt.on)
 
 
 def compose(

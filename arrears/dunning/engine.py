@@ -92,11 +92,6 @@ def calendar(
         )
 
 
-def policy_for(snap: Snapshot, client_pk: int):
-    name = snap.clients[client_pk].policy
-    return snap.policies.get(name or "default", snap.policies["default"])
-
-
 def run_day(
     org: Organisation,
     on: date,
@@ -188,13 +183,12 @@ def _run_day(org, on, run, now, honour_window, progress, on_ready, workers) -> R
         early = start_helpers(org, on, honour_window, workers - 1, wait=True)
     try:
         result, snap = make_plan(org, on, want=APPLY_WANTS)
-        clients_tz = {pk: (c.timezone, policy_for(snap, pk)) for pk, c in snap.clients.items()}
-        others = {a.client_pk for a in result.actions} - clients_tz.keys()
-        for pk, tz in (
+        zones = {pk: c.timezone for pk, c in snap.clients.items()}
+        others = {a.client_pk for a in result.actions} - zones.keys()
+        zones.update(
             Client.objects.for_org(org).filter(pk__in=others).values_list("pk", "timezone")
-        ):
-            clients_tz[pk] = (tz, snap.policies["default"])
-        queued = enqueue(org, result, clients_tz)
+        )
+        queued = enqueue(org, result, zones, snap.policies)
         record_errors(org, result, snap)
         renew_run(run)
         deliverer = Loop(

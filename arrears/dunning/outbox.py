@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -77,9 +78,12 @@ NEW_ACTION = (  # the columns of a new outbox row; the others (times of sending)
 )
 
 
-def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Policy]]) -> int:
+def enqueue(
+    org: Organisation, plan: Plan, zones: Mapping[int, str], policies: Mapping[str, Policy]
+) -> int:
     """Write the plan's due actions (new keys only); mark broken promises. Returns how many
-    actions were queued now."""
+    actions were queued now. A row waits for the send window, in the client's zone (`zones`),
+    of the policy the planner used for its step (the one the re-check and the message use)."""
     due = [a for a in plan.actions if a.status == DUE]
     queued = 0
     with transaction.atomic():
@@ -119,9 +123,12 @@ def enqueue(org: Organisation, plan: Plan, clients_tz: dict[int, tuple[str, Poli
                     )
                     queued += 1
                 continue
-            tz, policy = clients_tz[a.client_pk]
             window = a.kind in ("email", "letter", "lever")
-            start, end = window_bounds(a.scheduled_for, tz, policy) if window else (None, None)
+            start, end = (
+                window_bounds(a.scheduled_for, zones[a.client_pk], policies.get(a.policy))
+                if window
+                else (None, None)
+            )
             new.append(
                 (
                     org.pk,
