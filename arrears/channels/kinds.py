@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from arrears.core.policy import StepKind
+
 
 class OutboxKind(NamedTuple):
     channels: tuple[str, ...]  # the channel kinds (CHANNELS) that can perform it
@@ -23,16 +25,16 @@ HOOK_KINDS: dict[str, str] = {
 }
 
 OUTBOX_KINDS: dict[str, OutboxKind] = {
-    "email": OutboxKind(("email",), "Email to the client (a step of the ladder)"),
-    "letter": OutboxKind(("letter",), "Letter to the client (PDF, by email)"),
-    "lever": OutboxKind(("email",), "Notice of a service-level step to the client"),
-    "internal": OutboxKind(("email",), "Internal alert to the team"),
-    "recommendation": OutboxKind(("email",), "Recommendation to the team"),
+    StepKind.EMAIL: OutboxKind(("email",), "Email to the client (a step of the ladder)"),
+    StepKind.LETTER: OutboxKind(("letter",), "Letter to the client (PDF, by email)"),
+    StepKind.LEVER: OutboxKind(("email",), "Notice of a service-level step to the client"),
+    StepKind.INTERNAL: OutboxKind(("email",), "Internal alert to the team"),
+    StepKind.RECOMMENDATION: OutboxKind(("email",), "Recommendation to the team"),
     "level-notice": OutboxKind(("email",), "Notice of a change of service level"),
     "escalation": OutboxKind(("email",), "Exposure alert or digest by email"),
     "escalation-chat": OutboxKind(("chat",), "Daily digest to a chat channel"),
     "hook": OutboxKind(tuple(HOOK_KINDS), "Hook of a change of service level"),
 }
 
-KIND_CHOICES = [(kind, spec.label) for kind, spec in OUTBOX_KINDS.items()]
+KIND_CHOICES = [(str(kind), spec.label) for kind, spec in OUTBOX_KINDS.items()]
 HOOK_CHOICES = list(HOOK_KINDS.items())

@@ -9,11 +9,17 @@ import sys
 import click
 from rich.table import Table
 
+from arrears.core.actions import Status
 from arrears.core.money import round_money
 
 from .common import DATE, err, esc, fail, organisation, out
 
-STATUS_STYLE = {"due": "green", "needs_approval": "yellow", "waiting": "cyan", "blocked": "red"}
+STATUS_STYLE = {
+    Status.DUE: "green",
+    Status.NEEDS_APPROVAL: "yellow",
+    Status.WAITING: "cyan",
+    Status.BLOCKED: "red",
+}
 
 
 def _today(org):
@@ -136,7 +142,7 @@ def plan(ctx, on, days, client_id, explain, fmt):
             )
             who = (
                 a.reason
-                if a.status != "due"
+                if a.status != Status.DUE
                 else ", ".join(a.to) + (f" cc {', '.join(a.cc)}" if a.cc else "")
             )
             row = [
@@ -152,10 +158,10 @@ def plan(ctx, on, days, client_id, explain, fmt):
         for a in actions:
             counts[a.status] = counts.get(a.status, 0) + 1
         out.print("  " + ", ".join(f"{n} {s}" for s, n in counts.items()))
-        if any(a.status == "needs_approval" for a in actions):
+        if any(a.status == Status.NEEDS_APPROVAL for a in actions):
             out.print(
                 "  Keys to approve: "
-                + esc(", ".join(a.key for a in actions if a.status == "needs_approval"))
+                + esc(", ".join(a.key for a in actions if a.status == Status.NEEDS_APPROVAL))
             )
     if not days and client_id is None:
         from arrears.dunning.extensions import notes_for
@@ -241,7 +247,7 @@ def apply(ctx, on, workers, show_messages):
         if state["task"] is not None:
             progress.stop()
     d = report.delivery
-    waiting = report.plan.count("needs_approval")
+    waiting = report.plan.count(Status.NEEDS_APPROVAL)
     others = report.by_runner  # e.g. "; of those sent, 1 by escalation, 2 by hook"
     by = ", ".join(f"{n} by {kind}" for kind, n in sorted(others.items()))
     out.print(

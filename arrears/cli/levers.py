@@ -11,10 +11,11 @@ import click
 from rich.table import Table
 
 from arrears.channels import HOOKS  # the hook channels' registry (imports no models)
+from arrears.core.levels import ORDER
 
 from .common import err, esc, fail, organisation, out
 
-LEVELS = ("normal", "maintenance", "stopped", "suspended")
+LEVELS = tuple(level.value for level in ORDER)
 
 
 def _client(org, client_id):
