@@ -13,6 +13,7 @@ from arrears.dunning.models import Message, OutboxAction, StepRecord
 from arrears.ledger.models import Invoice
 
 from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +42,7 @@ K2,C2,retainer,30,no,no,no,2025-01-01
 def ledger(cli, tmp_path, org):
     org.accounts_email = "accounts@northwind.example"
     org.save()
-    for kind, text in (("clients", CLIENTS), ("contacts", CONTACTS), ("contracts", CONTRACTS)):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS)
 
     def invoices(*rows):
         header = "invoice_number,client_id,contract_id,issue_date,due_date,amount,description\n"

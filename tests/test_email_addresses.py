@@ -13,7 +13,7 @@ from arrears.channels.email import sender
 from arrears.channels.email.transport import EmailTransport
 from arrears.dunning.models import OutboxAction
 
-from .conftest import write
+from .factory import import_ledger
 from .test_apply import apply
 
 pytestmark = pytest.mark.django_db
@@ -125,8 +125,7 @@ def muller(cli, tmp_path, org, settings):
     org.name = "Charlie, Inc."
     org.accounts_email = "accounts@charlie.example"
     org.save()
-    for kind, text in (("clients", CLIENTS), ("contacts", CONTACTS), ("invoices", INVOICES)):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, invoices=INVOICES)
     return cli
 
 

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from arrears.ledger.models import Membership
 
 from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +50,9 @@ def ledger(cli, tmp_path, org):
     User = get_user_model()
     accountant = User.objects.create_user("acc", "acc@northwind.example", "pw-long-enough")
     Membership.objects.create(organisation=org, user=accountant, role="accounting")
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contacts", CONTACTS),
-        ("contracts", CONTRACTS),
-        ("time-entries", ENTRIES),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, time_entries=ENTRIES
+    )
 
     def invoices(*rows):
         header = "invoice_number,client_id,contract_id,issue_date,due_date,amount,description\n"

@@ -12,7 +12,7 @@ import pytest
 from arrears.core.fx import NoRate, Rate, Rates, total_in
 from arrears.core.money import Money
 
-from .conftest import write
+from .factory import import_ledger
 from .test_interest_cli import DATA
 
 D = Decimal
@@ -102,8 +102,7 @@ INV-3,C3,2026-10-01,2026-10-31,1000.00
 
 @pytest.mark.django_db
 def test_aging_adds_the_currencies_up_in_the_base_currency_at_stated_rates(cli, tmp_path):
-    for kind, text in (("clients", CLIENTS), ("invoices", INVOICES)):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(cli, tmp_path, clients=CLIENTS, invoices=INVOICES)
     # without rates: the total says what it leaves out
     out = cli("aging", "--date", "2026-11-23").output
     assert "Total in GBP" in out and "without EUR, USD: no exchange rate" in out

@@ -19,6 +19,7 @@ from arrears.ledger.models import (
 )
 
 from .conftest import write
+from .factory import import_ledger
 
 CLIENTS = """
 client_id,name,country,timezone,currency,language,sales_owner_email,delivery_lead_email
@@ -55,13 +56,9 @@ date,client_id,contract_id,person,hours,bill_rate,cost_rate,description,invoice_
 @pytest.fixture
 def ledger(cli, tmp_path):
     """A small ledger imported the way a user would: clients, contacts, contracts, invoices."""
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contacts", CONTACTS),
-        ("contracts", CONTRACTS),
-        ("invoices", INVOICES),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
+    )
     return cli
 
 

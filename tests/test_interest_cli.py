@@ -12,6 +12,7 @@ import pytest
 from arrears.charges.models import FxRate, ReferenceRate
 
 from .conftest import Cli, write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -45,13 +46,9 @@ P1,C3,2026-03-02,800.00,INV-K
 
 @pytest.fixture
 def ledger(cli, tmp_path):
-    for kind, text in (
-        ("clients", CLIENTS),
-        ("contracts", CONTRACTS),
-        ("invoices", INVOICES),
-        ("payments", PAYMENTS),
-    ):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(
+        cli, tmp_path, clients=CLIENTS, contracts=CONTRACTS, invoices=INVOICES, payments=PAYMENTS
+    )
     return cli
 
 

@@ -13,6 +13,7 @@ from arrears.dunning.models import OutboxAction
 from arrears.levers.models import Escrow, Hook, HookRun, LevelChange, TimeOverride
 
 from .conftest import write
+from .factory import import_ledger
 from .webhooks import webhook_receiver
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +45,7 @@ INVOICE = "INV-1,C1,K1,2026-02-01,2026-03-02,1200.00,Platform engineering in Feb
 def ledger(cli, tmp_path, org):
     org.accounts_email = "accounts@northwind.example"
     org.save()
-    for kind, text in (("clients", CLIENTS), ("contacts", CONTACTS), ("contracts", CONTRACTS)):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS)
     header = "invoice_number,client_id,contract_id,issue_date,due_date,amount,description\n"
     cli("import", "invoices", str(write(tmp_path / "inv.csv", header + INVOICE + "\n")))
     return cli

@@ -15,6 +15,7 @@ from arrears.dunning.models import Approval, Message, OutboxAction
 from arrears.ledger.models import Contract, Invoice
 
 from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +37,7 @@ GATED = {"work-stoppage": "stop_work_clause", "suspension": "suspension_rights_c
 
 @pytest.fixture
 def ledger(cli, tmp_path, org, tmp_path_factory):
-    for kind, text in (("clients", CLIENTS), ("contacts", CONTACTS), ("contracts", CONTRACTS)):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS)
     log = tmp_path / "hooks.log"
     cli(
         "hook",

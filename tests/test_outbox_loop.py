@@ -13,6 +13,7 @@ import pytest
 from arrears.dunning.models import OutboxAction, Run, StepRecord
 
 from .conftest import write
+from .factory import import_ledger
 from .procs import installation, seed_nudges
 from .smtp import smtp_server
 
@@ -79,8 +80,7 @@ def ledger(cli, tmp_path, org, monkeypatch):
     monkeypatch.setenv("ARREARS_RETRY_BASE_SECONDS", "0")
     org.accounts_email = "accounts@northwind.example"
     org.save()
-    for kind, text in (("clients", CLIENTS), ("contacts", CONTACTS)):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(cli, tmp_path, clients=CLIENTS, contacts=CONTACTS)
 
     def invoices(*rows):
         header = "invoice_number,client_id,issue_date,due_date,amount\n"
