@@ -81,7 +81,7 @@ def make_invoice(
     number: str = "INV-1",
     issue_date: date = date(2026, 1, 1),
     due_date: date = date(2026, 2, 1),
-    total: str = "1200.00",
+    total: str | Decimal = "1200.00",
     **fields,
 ):
     from arrears.ledger.models import Invoice

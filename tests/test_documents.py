@@ -4,18 +4,13 @@ import hashlib
 
 from django.core.files.base import ContentFile
 
-from arrears.ledger.models import Client, Document, DocumentKind
+from arrears.ledger.models import Document, DocumentKind
+
+from .factory import make_client
 
 
 def test_a_document_records_its_hash_and_notices_a_changed_file(org, settings):
-    client = Client.objects.create(
-        organisation=org,
-        external_id="C1",
-        name="Acme",
-        country="GB",
-        timezone="Europe/London",
-        currency="GBP",
-    )
+    client = make_client(org, name="Acme")
     body = b"Statement of work: three sprints."
     doc = Document(organisation=org, client=client, kind=DocumentKind.SOW, title="SOW 1")
     doc.file.save("sow.txt", ContentFile(body), save=False)

@@ -20,7 +20,7 @@ from arrears.ledger.models import Allocation, Client, Invoice, Payment
 from arrears.ledger.settlement import Settler, issue_credit_note, record_payment
 
 from .conftest import Cli, make_org, write
-from .factory import import_ledger
+from .factory import import_ledger, make_client, make_invoice
 from .test_settlement_properties import check_money_adds_up
 
 pytestmark = pytest.mark.django_db
@@ -469,24 +469,15 @@ def test_any_sequence_with_reversals_adds_up_to_the_cent(org, ops):
 
     try:
         with transaction.atomic():
-            client = Client.objects.create(
-                organisation=org,
-                external_id="C",
-                name="C",
-                country="GB",
-                timezone="Europe/London",
-                currency="GBP",
-            )
+            client = make_client(org, external_id="C", name="C")
             for n, step in enumerate(ops):
                 on = START + timedelta(days=n)
                 if step[0] == "invoice":
-                    Invoice.objects.create(
-                        organisation=org,
-                        client=client,
+                    make_invoice(
+                        client,
                         number=f"I{n}",
                         issue_date=on,
                         due_date=on + timedelta(days=30),
-                        currency="GBP",
                         total=step[1],
                     )
                     settler = Settler(org, [client.pk])

@@ -22,6 +22,8 @@ from arrears.ledger.models import (
 )
 from arrears.ledger.settlement import Settler, issue_credit_note, record_payment, write_off
 
+from .factory import make_client, make_invoice
+
 START = date(2026, 1, 1)
 cents = st.integers(min_value=1, max_value=500_000).map(lambda c: Decimal(c).scaleb(-2))
 op = st.one_of(
@@ -71,25 +73,16 @@ def check_money_adds_up(org):
 def test_any_sequence_of_settlements_adds_up_to_the_cent(org, ops):
     try:
         with transaction.atomic():
-            client = Client.objects.create(
-                organisation=org,
-                external_id="C",
-                name="C",
-                country="GB",
-                timezone="Europe/London",
-                currency="GBP",
-            )
+            client = make_client(org, external_id="C", name="C")
             made: list[Invoice] = []
             for n, step in enumerate(ops):
                 on = START + timedelta(days=n)
                 if step[0] == "invoice":
-                    inv = Invoice.objects.create(
-                        organisation=org,
-                        client=client,
+                    inv = make_invoice(
+                        client,
                         number=f"I{n}",
                         issue_date=on,
                         due_date=on + timedelta(days=30 * step[2]),
-                        currency="GBP",
                         total=step[1],
                     )
                     made.append(inv)
