@@ -2,7 +2,8 @@
 tests share (Acme, a client in England, paying in pounds), and the CSV import a user runs.
 
 - `import_ledger(cli, folder, clients=..., contacts=..., contracts=..., invoices=...)`: the CSV
-  texts given, written to `folder` and imported by `arrears import` in that order.
+  texts given, written to `folder` and imported by `arrears import` in that order; `ACME` is
+  the ledger most late-payment tests share (`import_ledger(cli, folder, **ACME)`).
 - `make_client(org, ...)`, `make_invoice(client, ...)`: rows, for tests of one piece (the
   words of a message, a page) that need no import. A client's time zone and currency follow
   its country unless given.
@@ -36,6 +37,28 @@ IMPORT_ORDER = (
     "write-offs",
     "time-entries",
 )
+
+
+# Acme Logistics, in England, owes £1,200.00 due Wednesday 1 April 2026 under English law:
+# the late notice (+21) goes on Wednesday 22 April, the final demand (+75) on Monday 15 June.
+ACME = {
+    "clients": """
+client_id,name,country,timezone,currency,language
+C1,Acme Logistics,GB-ENG,Europe/London,GBP,en
+""",
+    "contacts": """
+client_id,name,email,roles
+C1,Pat Payables,ap@acme.example,billing|accounting|leadership
+""",
+    "contracts": """
+contract_id,client_id,engagement,payment_terms_days,start_date,governing_law
+K1,C1,tm,30,2025-01-01,GB
+""",
+    "invoices": """
+invoice_number,client_id,contract_id,issue_date,due_date,amount,description
+INV-1,C1,K1,2026-03-02,2026-04-01,1200.00,Platform work in March
+""",
+}
 
 
 def import_ledger(cli, folder: Path, **texts: str) -> None:

@@ -10,35 +10,16 @@ import pytest
 from arrears.charges.models import Charge
 from arrears.ledger.models import Invoice, Organisation
 
-from .factory import import_ledger
+from .factory import ACME, import_ledger
 
 pytestmark = pytest.mark.django_db
-
-CLIENTS = """
-client_id,name,country,timezone,currency,language
-C1,Acme Logistics,GB-ENG,Europe/London,GBP,en
-"""
-CONTACTS = """
-client_id,name,email,roles
-C1,Pat Payables,ap@acme.example,billing|accounting|leadership
-"""
-CONTRACTS = """
-contract_id,client_id,engagement,payment_terms_days,start_date,governing_law
-K1,C1,tm,30,2025-01-01,GB
-"""
-INVOICES = """
-invoice_number,client_id,contract_id,issue_date,due_date,amount,description
-INV-1,C1,K1,2026-03-02,2026-04-01,1200.00,Platform work in March
-"""
 
 
 @pytest.fixture
 def ledger(cli, tmp_path, org, smtp):
     """GBP 1,200 due 1 April 2026 under English law; its late notice goes on 22 April and
     states interest £8.11 and compensation £70.00 (worked out in test_interest_apply.py)."""
-    import_ledger(
-        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
-    )
+    import_ledger(cli, tmp_path, **ACME)
     return cli
 
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from .factory import import_ledger
+from .factory import ACME, import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -17,18 +17,6 @@ CLIENTS = """
 client_id,name,country,timezone,currency,language,postal_address
 C1,Acme Logistics,GB-ENG,Europe/London,GBP,en_GB,"1 Canal Street
 Manchester M1 3HE"
-"""
-CONTACTS = """
-client_id,name,email,roles
-C1,Pat Payables,ap@acme.example,billing|accounting|leadership
-"""
-CONTRACTS = """
-contract_id,client_id,engagement,payment_terms_days,start_date,governing_law
-K1,C1,tm,30,2025-01-01,GB
-"""
-INVOICES = """
-invoice_number,client_id,contract_id,issue_date,due_date,amount,description
-INV-1,C1,K1,2026-03-02,2026-04-01,1200.00,Platform work in March
 """
 
 
@@ -46,9 +34,7 @@ def demand(cli, tmp_path, org, smtp):
     org.accounts_email = "accounts@northwind.example"
     org.postal_address = "12 Harbour Street\nBristol BS1 4QA"
     org.save()
-    import_ledger(
-        cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS, invoices=INVOICES
-    )
+    import_ledger(cli, tmp_path, **ACME | {"clients": CLIENTS})  # Acme, with its postal address
     cli("org", "set", "bank", "--iban", "GB82 WEST 1234 5698 7654 32", "--bic", "WESTGB2L")
     key = "final-demand/C1/INV-1"
     assert key in cli("plan", "--date", "2026-06-15").output
