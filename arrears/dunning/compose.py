@@ -105,6 +105,11 @@ def day_text(day: date, form: str, locale: str) -> str:
     return format_date(day, format=form, locale=locale)
 
 
+@lru_cache(maxsize=4096)  # a lone invoice's amount is also the total and the table's total
+def money_text(amount: Decimal, currency: str, locale: str) -> str:
+    return format_money(amount, currency, locale)
+
+
 def _join(words: list[str], conj: str) -> str:
     if len(words) < 2:
         return "".join(words)
@@ -132,7 +137,7 @@ def context(
             "issue_date": short(i.issue_date),
             "due_date": short(i.due_date),
             "days_overdue": (on - i.due_date).days,
-            "outstanding": format_money(i.outstanding, i.currency, locale),
+            "outstanding": money_text(i.outstanding, i.currency, locale),
             "description": i.description,
         }
         for i in invoices
@@ -174,9 +179,9 @@ def context(
         "due_today": oldest == 0,
         "late_by": str(oldest) if len(focus) == 1 else w["up_to"].format(n=oldest),
         "late_days": _days(oldest, len(focus) == 1, w),
-        "total": _join([format_money(v, c, locale) for c, v in sorted(owed.items())], w["and"]),
+        "total": _join([money_text(v, c, locale) for c, v in sorted(owed.items())], w["and"]),
         "table_total": _join(
-            [format_money(v, c, locale) for c, v in sorted(_sums(invoices).items())], w["and"]
+            [money_text(v, c, locale) for c, v in sorted(_sums(invoices).items())], w["and"]
         ),
         "services": _join(sorted({i.description for i in focus}), w["and"])
         if focus and all(i.description for i in focus)
