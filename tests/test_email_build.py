@@ -1,12 +1,15 @@
 """Messages are built from parts shared across a run (headers folded once per value, one
-boundary for the text and HTML parts); each message still says only what it was given."""
+boundary for the text and HTML parts), ahead of the conversation with the server; each message
+still says only what it was given, written for the server it is handed to."""
 
 from __future__ import annotations
 
 import email
 import email.policy
 
-from arrears.channels.base import Outgoing
+import pytest
+
+from arrears.channels.base import Outgoing, TransportError
 from arrears.channels.email.addresses import envelope
 from arrears.channels.email.message import BOUNDARY, build
 from arrears.channels.email.transport import EmailTransport
@@ -46,3 +49,20 @@ def test_the_same_header_is_written_for_each_server_as_that_server_takes_it():
         assert b"To: rechnung@xn--mller-kva.example" in ascii_
         parsed = email.message_from_bytes(ascii_, policy=email.policy.strict)
         assert parsed["Subject"] == message.subject
+
+
+def test_after_the_server_closed_the_connection_the_next_message_goes_over_a_new_one(smtp):
+    """The message is built before the one before it has gone out; the connection is opened
+    again where it is handed over, and the message written for the server as it is then."""
+    smtp.fail_data_for = {"first@kunde.example": "421 4.3.2 closing, try later"}
+    with EmailTransport() as transport:
+        first = transport.start(outgoing("Hallo\n", to="first@kunde.example"))
+        later = transport.start(outgoing("Hallo\n", to="jürgen@kunde.example"))
+        with pytest.raises(TransportError) as failed:
+            first()
+        assert not failed.value.permanent
+        smtp.smtputf8 = True  # the server reached again offers SMTPUTF8
+        assert later() == ()
+    [got] = smtp.messages
+    assert got.rcpt_tos == ["jürgen@kunde.example"] and got.smtputf8
+    assert smtp.greetings == 2

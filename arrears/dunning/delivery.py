@@ -61,11 +61,11 @@ class MessagePerformer(Performer):
     """Email (and letters, lever notices, internal alerts): one connection to the mail server
     for the whole run.
 
-    A sender thread hands each message to the server (smtplib) while this one re-checks and
-    renders the next: the mail server takes in one message while the worker prepares the
-    next, instead of the worker waiting for its answer (a third of the time with a fast local
-    server). A message is recorded as sent before the next one is handed over, so a crash
-    still leaves at most one message sent but not marked."""
+    A sender thread hands each message to the server (smtplib) while this one re-checks,
+    renders and builds the next: the mail server takes in one message while the worker
+    prepares the next, instead of the worker waiting for its answer (a third of the time with
+    a fast local server). A message is recorded as sent before the next one is handed over,
+    so a crash still leaves at most one message sent but not marked."""
 
     def __init__(self, loop: Loop):
         super().__init__(loop)
@@ -83,12 +83,13 @@ class MessagePerformer(Performer):
             self.settle()
         try:
             ready = self.prepare(row, self.batch)
+            # built here, while the server still takes the message before; the thread only talks
+            handover = None if ready is None else self.transport.start(ready.outgoing)
         finally:
             self.settle()  # the message before this one: recorded before this one goes out
         if ready is None:
             return
         self.loop.go(row)
-        handover = self.transport.start(ready.outgoing)  # built here; the thread only talks
         self.pending = (ready, self.sender.submit(handover))
 
     def settle(self) -> None:

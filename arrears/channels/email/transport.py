@@ -24,7 +24,9 @@ class EmailTransport(Transport):
     kind = "email"
 
     def __init__(self):
-        self.backend = None
+        self.backend = None  # the default mailer, open
+        self.smtp: bool | None = None  # whether it is Django's SMTP backend (None: not known yet)
+        self.smtputf8 = False  # whether the mail server offered SMTPUTF8 when last greeted
 
     def _backend(self):
         if self.backend is None:
@@ -34,6 +36,10 @@ class EmailTransport(Transport):
             except Exception as exc:  # noqa: BLE001 - classified below
                 raise classify(exc) from exc
             self.backend = backend
+            self.smtp = isinstance(backend, SMTPBackend)
+            if self.smtp:
+                backend.connection.ehlo_or_helo_if_needed()
+                self.smtputf8 = backend.connection.has_extn("smtputf8")
         return self.backend
 
     def send(self, message: Outgoing) -> tuple[Refusal, ...]:
@@ -41,37 +47,53 @@ class EmailTransport(Transport):
 
     def start(self, message: Outgoing) -> Callable[[], tuple[Refusal, ...]]:
         """Build the message here and return what hands it to the server: a caller with a
-        sender thread does the building (CPU) itself and leaves only the conversation with the
-        server (waiting on the network) to the thread."""
-        backend = self._backend()
+        sender thread does the building (CPU) itself, even while the thread still talks to the
+        server about the message before, and leaves only the conversation (waiting on the
+        network) to the thread. Building never touches the connection: the message is written
+        for what the server offered when last greeted (the first call connects), and written
+        again at the handover in the rare case a reconnected server offers otherwise."""
+        if self.smtp is None:
+            self._backend()
         try:
-            if isinstance(backend, SMTPBackend):
-                smtp = backend.connection
-                smtp.ehlo_or_helo_if_needed()
-                written = addressed(message, server_smtputf8=smtp.has_extn("smtputf8"))
-                data = build(message, written).as_bytes()
-                return lambda: self._guarded(self._send_smtp, smtp, written, data)
+            if self.smtp:
+                utf8 = self.smtputf8
+                try:
+                    written, data = self._written(message, utf8)
+                except Unwritable:  # maybe not for the server of the handover: tried there
+                    written, data = None, b""
+                return lambda: self._guarded(self._send_smtp, message, utf8, written, data)
             written = addressed(message, server_smtputf8=True)  # a file or a screen takes UTF-8
             built = DjangoMessage(build(message, written), written)
         except Unwritable as exc:
             raise TransportError(str(exc), permanent=True) from exc
         except Exception as exc:  # noqa: BLE001 - classified below
-            self._after(exc)
             raise classify(exc) from exc
-        return lambda: self._guarded(self._send_other, backend, built, written)
+        return lambda: self._guarded(self._send_other, built, written)
+
+    def _written(self, message: Outgoing, smtputf8: bool) -> tuple[Envelope, bytes]:
+        written = addressed(message, server_smtputf8=smtputf8)
+        return written, build(message, written).as_bytes()
 
     def _guarded(self, fn, *args) -> tuple[Refusal, ...]:
         try:
             return fn(*args)
+        except TransportError as exc:
+            self._after(exc)
+            raise
+        except Unwritable as exc:
+            raise TransportError(str(exc), permanent=True) from exc
         except Exception as exc:  # noqa: BLE001 - classified below
             self._after(exc)
             raise classify(exc) from exc
 
-    def _send_other(self, backend, built: DjangoMessage, written: Envelope):
-        backend.send_messages([built])
+    def _send_other(self, built: DjangoMessage, written: Envelope):
+        self._backend().send_messages([built])
         return written.refused
 
-    def _send_smtp(self, smtp: smtplib.SMTP, written: Envelope, data: bytes):
+    def _send_smtp(self, message: Outgoing, utf8: bool, written: Envelope | None, data: bytes):
+        smtp = self._backend().connection  # connects again after a broken connection
+        if written is None or self.smtputf8 != utf8:  # reached again, the server offers otherwise
+            written, data = self._written(message, self.smtputf8)
         options = ["SMTPUTF8", "BODY=8BITMIME"] if written.smtputf8 else []
         try:
             refused = smtp.sendmail(written.sender.addr_spec, written.recipients, data, options)
