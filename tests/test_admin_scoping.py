@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,20 +15,14 @@ from django.urls import reverse
 from arrears.ledger.models import Client, Contract, Invoice, Membership, Role, TimeEntry
 
 from .conftest import make_org
+from .factory import make_client, make_invoice
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long demo passphrase"
 
 
 def add_client(org, ext, name, currency="GBP"):
-    return Client.objects.create(
-        organisation=org,
-        external_id=ext,
-        name=name,
-        country="GB",
-        timezone="Europe/London",
-        currency=currency,
-    )
+    return make_client(org, external_id=ext, name=name, currency=currency)
 
 
 @pytest.fixture
@@ -86,14 +79,8 @@ def test_an_invoice_offers_only_its_own_organisations_clients_and_contracts(clie
     north, contoso = two_orgs
     mine = add_client(contoso, "C1", "Contoso's Own Client")
     add_client(north, "N1", "Northwind's Other Client")
-    inv = Invoice.objects.create(
-        organisation=contoso,
-        client=mine,
-        number="INV-1",
-        issue_date=date(2026, 3, 1),
-        due_date=date(2026, 3, 31),
-        currency="GBP",
-        total=Decimal("100.00"),
+    inv = make_invoice(
+        mine, issue_date=date(2026, 3, 1), due_date=date(2026, 3, 31), total="100.00"
     )
     client.login(username="owner@northwind.example", password=PASSWORD)
     url = reverse("admin:ledger_invoice_change", args=[inv.pk])
@@ -190,14 +177,12 @@ def test_other_apps_rows_are_scoped_too_a_promise_on_another_organisations_invoi
 ):
     north, contoso = two_orgs
     theirs = add_client(north, "N1", "Northwind's Client")
-    north_invoice = Invoice.objects.create(
-        organisation=north,
-        client=theirs,
+    north_invoice = make_invoice(
+        theirs,
         number="N-INV-1",
         issue_date=date(2026, 3, 1),
         due_date=date(2026, 3, 31),
-        currency="GBP",
-        total=Decimal("100.00"),
+        total="100.00",
     )
     stranger = make_org("Stranger Ltd", "GB", "someone@stranger.example")
     del stranger

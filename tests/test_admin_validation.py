@@ -16,6 +16,7 @@ from django.urls import reverse
 from arrears.ledger.models import Client, CreditNote, Invoice, Payment
 from arrears.ledger.settlement import record_payment
 
+from .factory import make_invoice
 from .test_admin_scoping import PASSWORD, add_client, invoice_form, management
 
 pytestmark = pytest.mark.django_db
@@ -88,14 +89,8 @@ def test_a_payment_dated_9999_is_refused_in_the_admin(admin_client, org):
 
 def paid_invoice(org):
     acme = add_client(org, "C1", "Acme Logistics")
-    inv = Invoice.objects.create(
-        organisation=org,
-        client=acme,
-        number="INV-1",
-        issue_date=date(2026, 3, 1),
-        due_date=date(2026, 3, 31),
-        currency="GBP",
-        total=Decimal("100.00"),
+    inv = make_invoice(
+        acme, issue_date=date(2026, 3, 1), due_date=date(2026, 3, 31), total="100.00"
     )
     payment = record_payment(
         org, acme, external_id="P1", on=date(2026, 4, 1), amount=Decimal("100.00"), currency="GBP"

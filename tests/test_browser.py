@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 
 import pytest
 
-from arrears.ledger.models import Invoice
-
 from .browser import browser_page, shot
+from .factory import make_invoice
 from .test_web import add_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,15 +19,7 @@ os.environ.setdefault(
 
 def test_log_in_see_the_totals_and_open_a_client(live_server, org):
     acme = add_client(org, "C1", "Acme Logistics")
-    Invoice.objects.create(
-        organisation=org,
-        client=acme,
-        number="INV-1",
-        issue_date="2026-01-01",
-        due_date="2026-01-31",
-        currency="GBP",
-        total="2500.00",
-    )
+    make_invoice(acme, due_date=date(2026, 1, 31), total="2500.00")
     with browser_page() as page:
         page.goto(f"{live_server.url}/")
         assert page.locator("h1").inner_text() == "Log in"
