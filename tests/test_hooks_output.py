@@ -12,6 +12,7 @@ from django.db.models.functions import Cast
 from arrears.levers.models import Escrow, Hook, HookRun
 
 from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ C1,Acme Logistics,GB,Europe/London,GBP
 
 @pytest.fixture
 def ledger(cli, tmp_path):
-    cli("import", "clients", str(write(tmp_path / "clients.csv", CLIENTS)))
+    import_ledger(cli, tmp_path, clients=CLIENTS)
     return cli
 
 

@@ -15,6 +15,7 @@ from arrears.dunning.models import OutboxAction
 from arrears.levers.models import HookRun
 
 from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def to_maintenance(cli):
 
 @pytest.fixture
 def ledger(cli, tmp_path):
-    cli("import", "clients", str(write(tmp_path / "clients.csv", CLIENTS)))
+    import_ledger(cli, tmp_path, clients=CLIENTS)
     return cli
 
 
