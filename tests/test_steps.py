@@ -152,6 +152,10 @@ def test_a_holiday_never_causes_two_reminders_on_consecutive_business_days(count
             # is after the earlier message: never because a holiday pushed it there
             step = DEFAULT.step(sent[after][0])
             assert due + timedelta(days=step.offset_days) > before, (country, due, before, after)
+    # the "next step on ..." line of each message names the next message the planner sends
+    for before, after in zip(days, [*days[1:], None], strict=True):
+        nxt = next_client_step(DEFAULT, sent[before][0], due, cal, before, frozenset())
+        assert (nxt and (nxt.on, nxt.step.id)) == (after and (after, sent[after][0]))
     # every message step is sent or skipped, once
     seen = [s for day in days for s in (sent[day][0], *sent[day][1])]
     assert sorted(seen) == sorted(s.id for s in steps)
