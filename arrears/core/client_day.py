@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import NamedTuple
 
 from arrears.core.actions import Action, BrokenPromise, Idle, Item, Skip, Status, make_key
@@ -30,6 +31,7 @@ from arrears.core.steps import next_message
 
 DUE, NEEDS_APPROVAL, WAITING, BLOCKED = Status
 _NOTHING: dict = {}
+_BY_DUE_THEN_NUMBER = attrgetter("due_date", "number")
 
 
 @dataclass(slots=True)
@@ -74,11 +76,6 @@ class Day:
             cal = calendar_for(code)
             found = self.countries[code] = Country(cal, cal.is_business_day(self.on), self.on)
         return found
-
-    def policy_for(self, invoice: InvoiceState, client: ClientState) -> Policy:
-        """The contract's policy, else the client's, else the default."""
-        name = invoice.policy or client.policy
-        return self.policies.get(name, self.default) if name else self.default
 
     def wanted(self, status: Status) -> bool:
         """Whether to build an action of `status`; if not, it is counted."""
@@ -137,18 +134,24 @@ class _ClientDay:
 
     def plan(self, invoices: list[InvoiceState]) -> ClientPlan:
         day, history = self.day, self.day.history
+        policies, default, client_policy = day.policies, day.default, self.client.policy
+        ladders = self.country.ladders
         messages: list[Message] = []
         levers: dict[str, StepGroup] = {}
         others: dict[str, StepGroup] = {}
-        for invoice in sorted(invoices, key=_by_due_then_number):
-            policy = day.policy_for(invoice, self.client)
-            if invoice.paused and not self.still_chased(invoice, policy):
+        invoices.sort(key=_BY_DUE_THEN_NUMBER)  # the list is the plan's own
+        for invoice in invoices:
+            name = invoice.policy or client_policy  # the contract's, else the client's
+            policy = policies.get(name, default) if name else default
+            paused = invoice.dispute or invoice.on_plan or invoice.promise
+            if paused and not self.still_chased(invoice, policy):
                 continue
             if invoice.outstanding < policy.minimum_amount:
                 reason = f"below the minimum of {policy.minimum_amount} {invoice.currency}"
                 self.idle(invoice, reason)
                 continue
-            ladder = self.country.ladder(policy, invoice.due_date)
+            due = invoice.due_date
+            ladder = ladders.get((policy.name, due)) or self.country.ladder(policy, due)
             done = history.done.get(invoice.pk, _NOTHING)
             step = ladder.step
             if step is not None and step.id not in done:
@@ -293,9 +296,10 @@ class _ClientDay:
         step; earlier steps never sent are listed as skips."""
         top = max(group, key=_rank)
         step = top.step
-        items, skips = [], []
+        items, skips, notify = [], [], False
         for m in group:
             invoice, earlier = m.invoice, m.ladder.earlier
+            notify = notify or bool(m.step.notify)
             items.append(
                 Item(
                     invoice.pk,
@@ -317,7 +321,7 @@ class _ClientDay:
             reason = f"{step.id} {reason}"
         action = self.action(step, top.policy, items, status, reason, key=key, skips=skips)
         self.out.actions.append(action)
-        if status == DUE and any(m.step.notify for m in group):
+        if status == DUE and notify:
             self.ride_along_alerts(group, action)  # also when the message is blocked
 
     def ride_along_alerts(self, group: list[Message], message: Action) -> None:
@@ -469,10 +473,6 @@ class _ClientDay:
             approval=step.approval,
             skips=tuple(skips),
         )
-
-
-def _by_due_then_number(invoice: InvoiceState) -> tuple[date, str]:
-    return invoice.due_date, invoice.number
 
 
 def _rank(message: Message) -> int:

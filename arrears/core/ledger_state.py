@@ -32,11 +32,6 @@ class InvoiceState(NamedTuple):  # NamedTuples: a big ledger has hundreds of tho
     promise: PromiseState | None = None  # the active promise to pay
     on_plan: bool = False  # covered by an active payment plan
 
-    @property
-    def paused(self) -> bool:
-        """Disputed, on a payment plan or promised: the pauses decide whether it is chased."""
-        return bool(self.dispute or self.on_plan or self.promise)
-
 
 class Contact(NamedTuple):
     email: str

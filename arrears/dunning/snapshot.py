@@ -95,6 +95,7 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
     on_plan = extensions.covered(org)  # invoices of active payment plans leave the ladder
     no_contract = Terms(None, frozenset(), None)
     invoices: list[InvoiceState] = []
+    days = _Days()
     for row in _open_invoices(invoices_qs):
         terms = contracts.get(row.contract_id, no_contract)
         invoices.append(
@@ -102,8 +103,8 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
                 pk=row.pk,
                 number=row.number,
                 client_pk=row.client_id,
-                issue_date=row.issue_date,
-                due_date=row.due_date,
+                issue_date=days[row.issued_on],
+                due_date=days[row.due_on],
                 currency=row.currency,
                 outstanding=row.owed,
                 contract=terms.external_id,
@@ -134,17 +135,23 @@ class Terms(NamedTuple):
 
 def _open_invoices(invoices_qs):
     """The open invoices' columns as named rows, in chunks: a big ledger has hundreds of
-    thousands, and model objects would cost more than planning them."""
+    thousands, and model objects would cost more than planning them. The dates come as ISO
+    text, made into one `date` per distinct day (`_Days`): a million invoices fall on a few
+    thousand days, and SQLite's converter would parse every one (0.3 s of a 3 s plan)."""
     owed = F("total") - F("paid") - F("credited") - F("written_off")
     return (
         invoices_qs.order_by()
-        .annotate(owed=ExpressionWrapper(owed, output_field=money_field()))
+        .annotate(
+            owed=ExpressionWrapper(owed, output_field=money_field()),
+            issued_on=Cast("issue_date", CharField()),
+            due_on=Cast("due_date", CharField()),
+        )
         .values_list(
             "pk",
             "number",
             "client_id",
-            "issue_date",
-            "due_date",
+            "issued_on",
+            "due_on",
             "currency",
             "owed",
             "contract_id",
