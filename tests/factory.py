@@ -2,7 +2,8 @@
 tests share (Acme, a client in England, paying in pounds), and the CSV import a user runs.
 
 - `import_ledger(cli, folder, clients=..., contacts=..., contracts=..., invoices=...)`: the CSV
-  texts given, written to `folder` and imported by `arrears import` in that order; `ACME` is
+  texts given, written to `folder` and imported by `arrears import` (clients before their
+  contacts, contracts and invoices: `IMPORT_ORDER`); `ACME` is
   the ledger most late-payment tests share (`import_ledger(cli, folder, **ACME)`).
 - `make_client(org, ...)`, `make_invoice(client, ...)`: rows, for tests of one piece (the
   words of a message, a page) that need no import. A client's time zone and currency follow

@@ -12,6 +12,7 @@ import pytest
 from arrears.dunning.models import OutboxAction, StepRecord
 
 from .conftest import write
+from .factory import import_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +44,7 @@ steps:
 @pytest.fixture
 def ledger(cli, tmp_path, org):
     cli("policy", "set", str(write(tmp_path / "tight.yaml", TIGHT)))
-    for kind, text in (("clients", CLIENTS), ("contacts", CONTACTS), ("contracts", CONTRACTS)):
-        cli("import", kind, str(write(tmp_path / f"{kind}.csv", text)))
+    import_ledger(cli, tmp_path, clients=CLIENTS, contacts=CONTACTS, contracts=CONTRACTS)
 
     def invoices(*rows):
         header = "invoice_number,client_id,contract_id,issue_date,due_date,amount,description\n"
