@@ -175,3 +175,25 @@ def test_a_miss_of_a_plan_that_says_work_stops_stands_the_team_down_until_paid(l
     ledger("pay", "C1", "600.00", "--invoice", "INV-1", "--date", "2026-05-19")
     level = json.loads(ledger("level", "C1", "--format", "json").output)
     assert level["level"] == "normal"
+
+
+def test_a_plan_accepted_after_the_days_planning_stops_the_queued_reminder(ledger, smtp, org):
+    """A nudge queued at 06:00 for INV-1 (the client's send window opens at 08:00 London time),
+    then a plan covering INV-1 accepted before it opens: the nudge is cancelled, not sent."""
+    from datetime import UTC, date, datetime
+
+    from arrears.dunning.engine import deliver_due, run_day
+    from arrears.dunning.models import OutboxAction
+
+    run_day(org, date(2026, 5, 8), now=datetime(2026, 5, 8, 5, 0, tzinfo=UTC))
+    assert OutboxAction.objects.get(key="nudge-1/C1/INV-1").status == "queued"
+    ledger(
+        "plan-offer", "C1", "--instalments", "3", "--first", "2026-05-15",
+        "--date", "2026-05-08", "--by", OWNER,
+    )  # fmt: skip
+    ledger("plan-accept", "P1", "--by", OWNER)
+
+    deliver_due(org, date(2026, 5, 8), now=datetime(2026, 5, 8, 9, 0, tzinfo=UTC))
+    assert "nudge-1/C1/INV-1" not in smtp.keys()
+    row = OutboxAction.objects.get(key="nudge-1/C1/INV-1")
+    assert (row.status, row.reason) == ("cancelled", "the invoices are on payment plan P1")
