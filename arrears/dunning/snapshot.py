@@ -96,23 +96,25 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
     no_contract = Terms(None, frozenset(), None)
     invoices: list[InvoiceState] = []
     days = _Days()
-    for row in _open_invoices(invoices_qs):
-        terms = contracts.get(row.contract_id, no_contract)
+    for pk, number, client_pk, issued_on, due_on, currency, owed, contract_pk in _open_invoices(
+        invoices_qs
+    ):
+        terms = contracts.get(contract_pk, no_contract)
         invoices.append(
-            InvoiceState(
-                pk=row.pk,
-                number=row.number,
-                client_pk=row.client_id,
-                issue_date=days[row.issued_on],
-                due_date=days[row.due_on],
-                currency=row.currency,
-                outstanding=row.owed,
-                contract=terms.external_id,
-                clauses=terms.clauses,
-                policy=terms.policy,
-                dispute=disputes.get(row.pk),
-                promise=promises.get(row.pk),
-                on_plan=row.pk in on_plan,
+            InvoiceState(  # in the fields' order: keywords cost 0.25 s of a 1M cold plan's 4.5
+                pk,
+                number,
+                client_pk,
+                days[issued_on],
+                days[due_on],
+                currency,
+                owed,
+                terms.external_id,
+                terms.clauses,
+                terms.policy,
+                disputes.get(pk),
+                promises.get(pk),
+                pk in on_plan,
             )
         )
     client_pks = {i.client_pk for i in invoices}
@@ -134,7 +136,7 @@ class Terms(NamedTuple):
 
 
 def _open_invoices(invoices_qs):
-    """The open invoices' columns as named rows, in chunks: a big ledger has hundreds of
+    """The open invoices' columns, in chunks: a big ledger has hundreds of
     thousands, and model objects would cost more than planning them. The dates come as ISO
     text, made into one `date` per distinct day (`_Days`): a million invoices fall on a few
     thousand days, and SQLite's converter would parse every one (0.3 s of a 3 s plan)."""
@@ -155,7 +157,6 @@ def _open_invoices(invoices_qs):
             "currency",
             "owed",
             "contract_id",
-            named=True,
         )
         .iterator(chunk_size=20_000)
     )
