@@ -29,7 +29,7 @@ class Charge(OrgModel):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The invoice that bills this charge (ARREARS_CHARGE_AS=fee-invoice).",
+        help_text="The invoice that bills this charge (the organisation's charge-as is fee-invoice).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
