@@ -25,7 +25,9 @@ six (it was chased before it was paid): about 5.6 million records, 1.4 million o
 invoices. A steady day: most open invoices wait for their next step, and the planner must find
 the open invoices' records among all the others.
 
-Targets (issue 4): arrears within 3x of the baseline's time; peak memory under 500 MB.
+Targets (issue 15): arrears within 2x of the floor's time, on the cold day (the default) and on
+the steady day (`--history`); peak memory under 500 MB. (Issue 4's "within 3x of the baseline"
+was out of reach: the floor alone is 2.4-2.7x the baseline.)
 """
 
 from __future__ import annotations
@@ -104,7 +106,8 @@ def build(home: Path, invoices: int, clients: int) -> None:
     now = "2026-01-01 00:00:00"
     db.executemany(
         "INSERT INTO ledger_client (id, organisation_id, external_id, name, country, timezone, currency, language,"
-        " sales_owner_email, delivery_lead_email, policy, created_at) VALUES (?,1,?,?,?,?,?,'en',?, '', '', ?)",
+        " sales_owner_email, delivery_lead_email, policy, postal_address, created_at)"
+        " VALUES (?,1,?,?,?,?,?,'en',?, '', '', '', ?)",
         [
             (
                 c + 1,
@@ -202,7 +205,7 @@ OPEN_INVOICES = (
 
 
 def part_baseline(home: Path) -> dict:
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     db = sqlite3.connect(home / "arrears.sqlite3")
     rows = db.execute(OPEN_INVOICES).fetchall()
     picked = {}
@@ -211,8 +214,14 @@ def part_baseline(home: Path) -> dict:
         i = bisect.bisect_right(OFFSETS, days) - 1
         if i >= 0:
             picked[row[0]] = STEPS[i]
-    elapsed = time.perf_counter() - t
-    return {"seconds": elapsed, "open": len(rows), "actions": len(picked), "peak_mb": peak_mb()}
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
+    return {
+        "seconds": elapsed,
+        "cpu": cpu,
+        "open": len(rows),
+        "actions": len(picked),
+        "peak_mb": peak_mb(),
+    }
 
 
 def part_floor(home: Path, actions: int, items: int) -> dict:
@@ -224,10 +233,10 @@ def part_floor(home: Path, actions: int, items: int) -> dict:
     from arrears.core.planner import Action, Item, make_key
 
     client_ids = [f"C{n:06d}" for n in range(actions)]  # a planner reads them with the clients
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     db = sqlite3.connect(home / "arrears.sqlite3")
     rows = db.execute(OPEN_INVOICES).fetchall()
-    new, days, out, made = tuple.__new__, {}, [], []
+    new, days, out, made = tuple.__new__, {}, [], []  # no constructor call: the least
     for n in range(items):
         pk, number, client, due, currency, owed, _ = rows[n % len(rows)]
         day = days.get(due) or days.setdefault(due, date.fromisoformat(due))
@@ -237,34 +246,19 @@ def part_floor(home: Path, actions: int, items: int) -> dict:
     for n in range(actions):
         group = tuple(made[n * per : n * per + per])
         client = client_ids[n]
-        key = make_key("late-notice", client, [(i[1], i[2]) for i in group])
+        key = make_key("late-notice", client, [(i.invoice_number, i.step) for i in group])
+        fields = (key, n, client, "late-notice", "email", "invoice", "due", ON, ("a@b.example",))
         out.append(
-            new(
-                Action,
-                (
-                    key,
-                    n,
-                    client,
-                    "late-notice",
-                    "email",
-                    "invoice",
-                    "due",
-                    ON,
-                    ("a@b.example",),
-                    (),
-                    group,
-                    "",
-                    "late-notice",
-                    "default",
-                    False,
-                    (),
-                    None,
-                    (),
-                ),
-            )
+            new(Action, (*fields, (), group, "", "late-notice", "default", False, (), None, ()))
         )
-    elapsed = time.perf_counter() - t
-    return {"seconds": elapsed, "open": len(rows), "actions": len(out), "peak_mb": peak_mb()}
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
+    return {
+        "seconds": elapsed,
+        "cpu": cpu,
+        "open": len(rows),
+        "actions": len(out),
+        "peak_mb": peak_mb(),
+    }
 
 
 def part_arrears(home: Path) -> dict:
@@ -278,9 +272,9 @@ def part_arrears(home: Path) -> dict:
     from arrears.ledger.models import Organisation
 
     org = Organisation.objects.get()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     plan, snap = make_plan(org, ON, want=APPLY_WANTS)  # what `arrears apply` plans
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
     peak = peak_mb()
     by_status = {s: plan.count(s) for s in sorted(EVERY)}
     result = {
@@ -299,6 +293,7 @@ def part_arrears(home: Path) -> dict:
     every = time.perf_counter() - t
     return {
         "seconds": elapsed,
+        "cpu": cpu,
         "warm": warm,
         "every": every,
         **result,
@@ -382,17 +377,24 @@ def main() -> None:
     print(
         f"floor / baseline time = {floor['seconds'] / base['seconds']:.2f} (the baseline's query "
         f"plus the {ours['built']:,} actions and {ours['items']:,} items arrears built, made "
-        "with no decision: what no planner returning them can go below); "
-        f"arrears / floor = {ours['seconds'] / floor['seconds']:.2f}"
+        "with no decision: what no planner returning them can go below)"
     )
-    ratio = ours["seconds"] / base["seconds"]
-    warm = min(r["warm"] for r in runs["arrears"]) / base["seconds"]
-    every = min(r["every"] for r in runs["arrears"]) / base["seconds"]
+    cpu_ratio = min(r["cpu"] for r in runs["arrears"]) / min(r["cpu"] for r in runs["floor"])
     print(
-        f"arrears / baseline time = {ratio:.2f} first run, {warm:.2f} warm, "
-        f"{every:.2f} with every status built (peak "
-        f"{ours['peak_every_mb']:.0f} MB)  "
-        f"(target <= 3: {'met' if ratio <= 3 else 'NOT met'}); "
+        f"CPU time (fastest): baseline {min(r['cpu'] for r in runs['baseline']):.2f} s, floor "
+        f"{min(r['cpu'] for r in runs['floor']):.2f} s, arrears "
+        f"{min(r['cpu'] for r in runs['arrears']):.2f} s: arrears / floor = {cpu_ratio:.2f} "
+        "(what the processes computed; wall time is what counts when the machine is quiet)"
+    )
+    ratio = ours["seconds"] / floor["seconds"]
+    warm = min(r["warm"] for r in runs["arrears"]) / floor["seconds"]
+    every = min(r["every"] for r in runs["arrears"]) / floor["seconds"]
+    day = "steady" if args.history else "cold"
+    print(
+        f"arrears / floor time ({day} day) = {ratio:.2f} first run, {warm:.2f} warm, "
+        f"{every:.2f} with every status built (peak {ours['peak_every_mb']:.0f} MB)  "
+        f"(target <= 2: {'met' if ratio <= 2 else 'NOT met'}); "
+        f"arrears / baseline = {ours['seconds'] / base['seconds']:.2f}; "
         f"peak {ours['peak_mb']:.0f} MB (target < 500: {'met' if ours['peak_mb'] < 500 else 'NOT met'})"
     )
 
