@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from arrears.core.actions import Status
 from arrears.dunning.models import ActionStatus, Message, OutboxAction
 
 SENT, NOT_SENT, WAITING, SENDING = "sent", "not sent", "queued", "being sent"
@@ -27,7 +28,7 @@ def outcome(org, alert: OutboxAction, ctx: dict, on: date) -> dict:
     step = alert.step.removesuffix("-alert")
     client = ctx.get("client_id", "")
     data = alert.data or {}
-    if data.get("message_status") == "blocked":
+    if data.get("message_status") == Status.BLOCKED:
         return _said(
             NOT_SENT,
             f"{step} was not sent: {data.get('message_reason') or 'no contact to send to'}.",

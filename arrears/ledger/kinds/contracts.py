@@ -14,16 +14,12 @@ from arrears.core.parsing import (
     parse_ledger_date,
     parse_yes_no,
 )
+from arrears.core.policy import CLAUSES
 from arrears.ledger.models import Contract, Engagement
 
 from .base import Chunk, Kind, money_text, once, text
 
-FLAGS = (
-    "service_modification_clause",
-    "stop_work_clause",
-    "suspension_rights_clause",
-    "po_required",
-)
+FLAGS = (*CLAUSES, "po_required")  # the clauses' columns are named for them
 FIELDS = (
     "engagement",
     "payment_terms_days",
