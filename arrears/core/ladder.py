@@ -1,6 +1,6 @@
 """Where an invoice stands on its policy's ladder on the plan day: its message step by the one
 step-date rule (`core.steps`), the levers and internal steps whose date has come. The same for
-every invoice of one country and policy due the same day: `core.client_day` works it out once
+every invoice of one country and policy due the same day: `core.day.Country` works it out once
 for all of them."""
 
 from __future__ import annotations

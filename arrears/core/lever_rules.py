@@ -9,9 +9,17 @@ from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from arrears.core.actions import Status
+from arrears.core.actions import Status, make_key
+from arrears.core.approvals import approval_status
+from arrears.core.calendar_wait import waits_for_business_day
+from arrears.core.day import ClientDay, StepGroup
+from arrears.core.ladder import Ladder
 from arrears.core.ledger_state import InvoiceState
+from arrears.core.levels import describe_lever
 from arrears.core.policy import Policy, Step
+
+DUE, NEEDS_APPROVAL, WAITING, BLOCKED = Status
+_NOTHING: dict = {}
 
 
 class Standing(NamedTuple):
@@ -63,3 +71,64 @@ def lever_standings(
             return
         yield Standing(lever, Status.DUE, "")
         return
+
+
+def group_levers(
+    cd: ClientDay, invoice: InvoiceState, policy: Policy, ladder: Ladder, levers: dict
+) -> None:
+    """Add `invoice` to the client's group at each lever whose date has come, by its standing."""
+    history = cd.day.history
+    standings = lever_standings(
+        invoice,
+        policy,
+        ladder.levers,
+        history.client_done.get(cd.client.pk, _NOTHING),
+        history.last_message.get(invoice.pk),
+        cd.on,
+        cd.day.why,
+    )
+    for lever, status, reason in standings:
+        group = levers.get(lever.id)
+        if group is None:
+            group = levers[lever.id] = StepGroup(lever, policy)
+        if status == DUE:
+            group.ready.append(invoice)
+        elif status == WAITING:
+            group.waiting.append((invoice, reason))
+        else:
+            group.blocked.append((invoice, reason))
+
+
+def lever_actions(cd: ClientDay, levers: dict[str, StepGroup]) -> None:
+    """One action per lever for the client (a lever acts on the client, not on an invoice): on
+    its business days, once approved when the step asks for it; else waiting or blocked."""
+    wanted = cd.day.wanted
+    client = cd.client
+    for sid, group in levers.items():
+        step, key = group.step, make_key(sid, client.external_id)
+        if group.ready:
+            if waits_for_business_day(cd, sid, group.ready, say_when=False):
+                continue
+            status, reason = DUE, ""
+            if step.approval:
+                status, reason = approval_status(cd.day.history.approvals.get(key), step)
+            if not wanted(status):
+                continue
+            if status == NEEDS_APPROVAL:  # say what will run, on whom, under what
+                contracts = sorted({i.contract for i in group.ready if i.contract})
+                reason += ": " + describe_lever(
+                    sid, client.name, client.external_id, step.gate, contracts
+                )
+            items = [cd.item(invoice, sid) for invoice in group.ready]
+            if status == DUE and not reason:
+                clauses = f" under {step.gate}" if step.gate else ""
+                reason = f"{len(items)} invoice(s) past {step.offset_days} days{clauses}"
+            cd.out.actions.append(cd.action(step, group.policy, items, status, reason, key=key))
+        else:
+            held = group.waiting or group.blocked
+            status = WAITING if group.waiting else BLOCKED
+            if not wanted(status):
+                continue
+            items = [cd.item(invoice, sid) for invoice, _ in held]
+            reason = "; ".join(r for _, r in held)
+            cd.out.actions.append(cd.action(step, group.policy, items, status, reason, key=key))
