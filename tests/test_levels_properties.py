@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arrears.core.levels import STEP_LEVEL, archived
+from arrears.core.levels import archived
 from arrears.core.planner import (
     DUE,
     NEEDS_APPROVAL,
@@ -31,6 +31,7 @@ POLICY = parse_policy(
     (Path(__file__).parents[1] / "arrears/dunning/policies/default.yaml").read_text(),
     "default.yaml",
 )
+LEVERS = {s.id for s in POLICY.steps if s.brings}  # the steps that change the service level
 CLIENT = ClientState(
     1,
     "C1",
@@ -93,7 +94,7 @@ class World:
 
     def perform(self, a) -> None:
         h = self.history
-        if a.step in STEP_LEVEL:
+        if a.step in LEVERS:
             approval = self.history.approvals.get(a.key)
             in_episode = self.approved_in.get(a.key) == self.episode + (not self.triggers)
             self.performed.append((self.day, a.step, frozenset(self.clauses), in_episode))
@@ -123,7 +124,7 @@ class World:
     def pay(self, n: int) -> None:
         self.paid.add(n)
         if self.triggers and self.triggers <= self.paid:  # restored: the episode ends
-            for step in STEP_LEVEL:
+            for step in sorted(LEVERS):
                 done = self.history.client_done.get(1, {})
                 if step in done:
                     done[archived(step, self.episode)] = done.pop(step)

@@ -9,6 +9,7 @@ import pytest
 
 from arrears.channels.email.render import LANGUAGES
 from arrears.dunning.compose import compose
+from arrears.dunning.policy_store import default_text, parse
 from arrears.ledger.models import Contract
 
 from .factory import email_action, make_client, make_invoice
@@ -91,6 +92,7 @@ def test_the_maintenance_notice_lists_the_contracts_services(org):
     )
     inv = make_invoice(client, contract=contract, number="INV-7", total="100.00")
     a = action(org, client, "maintenance", "maintenance", kind="lever")
-    text = compose(org, a, [inv], None, date(2026, 3, 3)).text
+    # the policy says the step brings maintenance mode: its notice names the services
+    text = compose(org, a, [inv], parse(default_text(), "default"), date(2026, 3, 3)).text
     assert "- Roadmap features\n- Weekly demo\n" in text
     assert "- Pager duty" in text and "feature work" not in text

@@ -1,7 +1,9 @@
 """Where the charges app plugs into the engine.
 
-- The `late-notice` and `final-demand` messages quote each invoice's interest and fixed
-  compensation (or the contract's late fee) as of the day they are composed.
+- The messages of the steps the policy marks `charges: true` (in the default ladder
+  `late-notice` and `final-demand`) quote each invoice's interest and fixed compensation (or
+  the contract's late fee) as of the day they are composed; a step with `pay_within_days` (the
+  final demand) also states the claim, invoice by invoice.
 - When one of those steps is performed for an invoice (`step_performed`, inside the
   transaction that marks the message sent), what is due is charged as its own debit: a
   `Charge` row per kind, unique per invoice, kind and step, so a step is never charged twice.
@@ -29,7 +31,6 @@ from arrears.env import ConfigError, env_str
 
 log = logging.getLogger(__name__)
 
-CHARGED_STEPS = ("late-notice", "final-demand")
 CHARGE_AS = ("interest-line", "fee-invoice", "none")  # the values of ledger's ChargeAs
 
 
@@ -91,17 +92,33 @@ def _claims(invoices, on: date):
             yield invoice, found
 
 
-def quote(org, action, invoices, on: date) -> dict:
-    """`late_charges` (one entry per invoice) and `charges_basis` for the two steps; for the
-    final demand also the claim itself (`claim_rows`, `claim_total`): each invoice's principal,
-    interest and fixed sum with its basis, and what they add up to."""
-    step = action.step.removesuffix("-alert")
-    if step not in CHARGED_STEPS or not invoices:
+def charged_steps(policy) -> frozenset[str]:
+    """The ids of the policy's steps that charge (`charges: true`)."""
+    return frozenset(s.id for s in policy.steps if s.charges) if policy else frozenset()
+
+
+def _policy_of(org, action):
+    if not action.policy:
+        return None
+    from arrears.dunning.policy_store import load_policies
+
+    return load_policies(org).get(action.policy)
+
+
+def quote(org, action, invoices, on: date, policy=None) -> dict:
+    """`late_charges` (one entry per invoice) and `charges_basis` for a step that charges; for
+    a demand (`pay_within_days`) also the claim itself (`claim_rows`, `claim_total`): each
+    invoice's principal, interest and fixed sum with its basis, and what they add up to."""
+    sid = action.step.removesuffix("-alert")
+    if policy is None or sid not in policy.ranks or not invoices:
+        return {}
+    step = policy.step(sid)
+    if not step.charges:
         return {}
     from arrears.channels.email.render import language_of
 
     if action.pk:  # a consolidated message: only the invoices at a charged step
-        at_step = _at_step(action)
+        at_step = _at_step(action, charged_steps(policy))
         invoices = [i for i in invoices if i.pk in at_step]
     lang = language_of(action.client.language)
     lines, bases = [], []
@@ -130,7 +147,7 @@ def quote(org, action, invoices, on: date) -> dict:
             "charges_date": format_date(on, format="long", locale=lang),
             "charges_basis": (" ; " if lang == "fr" else "; ").join(bases),
         }
-    if step == "final-demand" and invoices:
+    if step.pay_within_days and invoices:
         out.update(claim_table(invoices, claims, on, lang, action.client.language or lang))
     return out
 
@@ -209,25 +226,39 @@ def _pct(value: Decimal, lang: str = "en") -> str:
     return f"{shown}%" if lang == "en" else f"{shown.replace('.', ',')}\u00a0%"
 
 
-def _at_step(action, steps: dict[int, str] | None = None) -> dict[int, str]:
+def _at_step(
+    action, charged: frozenset[str], steps: dict[int, str] | None = None
+) -> dict[int, str]:
     """invoice id -> its charged step, from what the deliverer says was performed (else from
     the action's items)."""
     if steps is not None:
-        return {inv: s for inv, s in steps.items() if s in CHARGED_STEPS}
+        return {inv: s for inv, s in steps.items() if s in charged}
     from arrears.dunning.models import OutboxItem
 
-    items = OutboxItem.objects.filter(action=action, skipped=False, step__in=CHARGED_STEPS)
+    items = OutboxItem.objects.filter(action=action, skipped=False, step__in=charged)
     return dict(items.values_list("invoice_id", "step"))
 
 
 def charge(
-    sender, organisation, action, invoices, message=None, on=None, steps=None, **kwargs
+    sender,
+    organisation,
+    action,
+    invoices,
+    message=None,
+    on=None,
+    steps=None,
+    **kwargs,
 ) -> None:
-    """Charge the invoices of `action` that are at a charged step."""
+    """Charge the invoices of `action` that are at a step of its policy that charges (the
+    deliverer sends the policy along; a sender without it at hand leaves it to be loaded)."""
     mode = charge_as(organisation)
     if mode == "none" or on is None:
         return
-    at_step = _at_step(action, steps)
+    policy = kwargs["policy"] if "policy" in kwargs else _policy_of(organisation, action)
+    charged = charged_steps(policy)
+    if not charged:
+        return
+    at_step = _at_step(action, charged, steps)
     if not at_step:
         return
     chosen = [i for i in invoices if i.pk in at_step]

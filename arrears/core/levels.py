@@ -1,8 +1,9 @@
 """Service levels: normal -> maintenance -> stopped -> suspended. Pure rules (no Django).
 
-- A lever step raises the client's level (`maintenance` -> maintenance, `work-stoppage` ->
-  stopped, `suspension` -> suspended) and never lowers it: a late maintenance notice for a
-  client already stopped changes nothing.
+- A lever step raises the client's level to the level it `brings` (the policy says which: in
+  the default ladder `maintenance` brings maintenance, `work-stoppage` stopped, `suspension`
+  suspended) and never lowers it: a late maintenance notice for a client already stopped
+  changes nothing.
 - A change of level fires hook events. Going up, each level passed is entered, in order
   (`enter:maintenance`, `enter:stopped`); going down, each level left is restored, in reverse
   order (`restore:suspended`, `restore:stopped`, `restore:maintenance`), so that a restore
@@ -30,34 +31,32 @@ class Level(StrEnum):
 
 ORDER = (Level.NORMAL, Level.MAINTENANCE, Level.STOPPED, Level.SUSPENDED)
 
-# The policy's lever steps and the level each one brings a client to.
-STEP_LEVEL = {
-    "maintenance": Level.MAINTENANCE,
-    "work-stoppage": Level.STOPPED,
-    "suspension": Level.SUSPENDED,
-}
-
 # Levels at which new time entries for the client are refused (unless overridden).
 NO_NEW_WORK = frozenset({Level.STOPPED, Level.SUSPENDED})
 
 EVENTS = tuple(f"{verb}:{level}" for verb in ("enter", "restore") for level in ORDER[1:])
 
-# What a lever step does, in the words of an approval request.
+# What bringing a client to a level does, in the words of an approval request.
 EFFECT = {
-    "maintenance": "maintenance mode: non-essential work stops",
-    "work-stoppage": "work stops: the team stands down and new time entries are refused",
-    "suspension": "environments are suspended: the suspension hooks run and escrowed "
+    Level.MAINTENANCE: "maintenance mode: non-essential work stops",
+    Level.STOPPED: "work stops: the team stands down and new time entries are refused",
+    Level.SUSPENDED: "environments are suspended: the suspension hooks run and escrowed "
     "credentials are withheld",
 }
 
 
 def describe_lever(
-    step: str, client_name: str, client_id: str, gate: str | None, contracts: Iterable[str]
+    step: str,
+    client_name: str,
+    client_id: str,
+    gate: str | None,
+    contracts: Iterable[str],
+    brings: Level | None = None,
 ) -> str:
-    """What an approval of a lever step lets happen, to whom, under which clause: the words of
-    the approval request."""
-    effect = EFFECT.get(step, step)
-    target = STEP_LEVEL.get(step)
+    """What an approval of lever step `step` (bringing the client to `brings`) lets happen, to
+    whom, under which clause: the words of the approval request."""
+    effect = EFFECT.get(brings, step) if brings else step
+    target = brings
     moves = f"{client_name} ({client_id}) moves to {target}" if target else client_name
     contracts = list(contracts)
     clause = ""
@@ -68,12 +67,12 @@ def describe_lever(
     return f"{moves} — {effect}{clause}; the hooks of that level run"
 
 
-def after_step(current: Level, step: str) -> Level:
-    """The level after lever step `step` was performed: up to the step's level, never down."""
-    target = STEP_LEVEL.get(step)
-    if target is None or target.rank <= current.rank:
+def after_step(current: Level, brings: Level | None) -> Level:
+    """The level after a lever step that `brings` a level was performed: up to that level,
+    never down."""
+    if brings is None or brings.rank <= current.rank:
         return current
-    return target
+    return brings
 
 
 def events(before: Level, after: Level) -> tuple[str, ...]:

@@ -117,7 +117,7 @@ def lever_actions(cd: ClientDay, levers: dict[str, StepGroup]) -> None:
             if status == NEEDS_APPROVAL:  # say what will run, on whom, under what
                 contracts = sorted({i.contract for i in group.ready if i.contract})
                 reason += ": " + describe_lever(
-                    sid, client.name, client.external_id, step.gate, contracts
+                    sid, client.name, client.external_id, step.gate, contracts, step.brings
                 )
             items = [cd.item(invoice, sid) for invoice in group.ready]
             if status == DUE and not reason:

@@ -12,6 +12,7 @@ from enum import StrEnum
 import yaml
 
 from arrears.core.calendar import BusinessCalendar
+from arrears.core.levels import Level
 from arrears.core.problems import Problem
 
 
@@ -45,7 +46,21 @@ LEVELS = tuple(StepLevel)
 CONTACT_ROLES = ("billing", "accounting", "general", "technical", "approver", "leadership")
 INTERNAL_ROLES = ("sales_owner", "delivery_lead", "leadership", "accounting")
 CLAUSES = tuple(Clause)
+BRINGS = tuple(level for level in Level if level != Level.NORMAL)
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+# What the steps of the packaged ladder do, for policies saved before steps said it themselves
+# (`brings`, `charges`, `pay_within_days` came in 2026-12): a step of one of these ids that sets
+# none of the three keys does what its namesake in default.yaml does (where its kind allows:
+# a lever brings a level, a message charges). The one place the code knows step ids; a step
+# that sets any of the keys is read as written.
+BEFORE_THE_KEYS = {
+    "late-notice": {"charges": True},
+    "maintenance": {"brings": Level.MAINTENANCE.value},
+    "work-stoppage": {"brings": Level.STOPPED.value},
+    "suspension": {"brings": Level.SUSPENDED.value},
+    "final-demand": {"charges": True, "pay_within_days": 14},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +75,9 @@ class Step:
     notify: tuple[str, ...] = ()  # internal roles told when the step is performed
     gate: Clause | None = None
     approval: bool = False
+    brings: Level | None = None  # a lever step: the service level it brings the client to
+    charges: bool = False  # a message that quotes and charges late-payment interest and fees
+    pay_within_days: int | None = None  # a demand: it states the claim and gives this many days
 
     @property
     def is_message(self) -> bool:
@@ -241,6 +259,9 @@ def _step(raw, n, bad, known_templates) -> Step | None:
         "notify",
         "gate",
         "approval",
+        "brings",
+        "charges",
+        "pay_within_days",
     }
     for key in raw:
         if key not in fields:
@@ -295,6 +316,7 @@ def _step(raw, n, bad, known_templates) -> Step | None:
     if not isinstance(approval, bool):
         bad(line, "approval", f"{approval!r}: expected true or false")
         approval = False
+    brings, charges, pay_within = _what_it_does(raw, kind, line, bad)
     return Step(
         sid,
         offset,
@@ -306,7 +328,41 @@ def _step(raw, n, bad, known_templates) -> Step | None:
         who["notify"],
         None if gate is None else Clause(gate),
         approval,
+        brings,
+        charges,
+        pay_within,
     )
+
+
+def _what_it_does(raw, kind, line, bad) -> tuple[Level | None, bool, int | None]:
+    """(brings, charges, pay_within_days) of a step, checked against its kind."""
+    if not {"brings", "charges", "pay_within_days"} & raw.keys():
+        fits = {"brings"} if kind == StepKind.LEVER else {"charges", "pay_within_days"}
+        before = BEFORE_THE_KEYS.get(raw.get("id"), {})
+        raw = {**raw, **{k: v for k, v in before.items() if k in fits}}
+    brings = raw.get("brings")
+    if brings is not None:
+        if kind != StepKind.LEVER:
+            bad(line, "brings", "only a lever step brings a service level")
+        if brings not in BRINGS:
+            bad(line, "brings", f"{brings!r}: expected one of {', '.join(BRINGS)}")
+        brings = Level(brings) if brings in BRINGS and kind == StepKind.LEVER else None
+    charges = raw.get("charges", False)
+    if not isinstance(charges, bool):
+        bad(line, "charges", f"{charges!r}: expected true or false")
+        charges = False
+    elif charges and kind not in MESSAGE_KINDS:
+        bad(line, "charges", "only a message (email or letter) charges interest and fees")
+        charges = False
+    days = raw.get("pay_within_days")
+    if days is not None:
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+            bad(line, "pay_within_days", f"{days!r} is not a number of days (1-365)")
+            days = None
+        elif kind not in MESSAGE_KINDS:
+            bad(line, "pay_within_days", "only a message (email or letter) gives days to pay")
+            days = None
+    return brings, charges, days
 
 
 def policy_to_data(policy: Policy) -> dict:
@@ -324,6 +380,12 @@ def policy_to_data(policy: Policy) -> dict:
             d["gate"] = s.gate.value
         if s.approval:
             d["approval"] = True
+        if s.brings:
+            d["brings"] = s.brings.value
+        if s.charges:
+            d["charges"] = True
+        if s.pay_within_days:
+            d["pay_within_days"] = s.pay_within_days
         steps.append(d)
     start, end = policy.send_window
     return {

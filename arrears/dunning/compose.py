@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from email.utils import make_msgid
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from babel.dates import format_date
 from django.conf import settings
@@ -15,10 +15,10 @@ from django.conf import settings
 from arrears.channels.base import Outgoing
 from arrears.channels.email import sender
 from arrears.channels.email.attachments import for_action
-from arrears.channels.email.render import language_of, render
+from arrears.channels.email.render import label, language_of, render
 from arrears.core.calendar import calendar_for
 from arrears.core.money import format_money
-from arrears.core.policy import CLAUSES, Policy
+from arrears.core.policy import CLAUSES, Policy, Step
 from arrears.core.steps import next_client_step
 from arrears.dunning import extensions
 from arrears.dunning.letters import letter
@@ -26,36 +26,6 @@ from arrears.dunning.models import OutboxAction
 from arrears.dunning.outcome import outcome
 from arrears.ledger.models import Client, Invoice, Organisation, TimeEntry
 
-# What the next step is called when a message announces it.
-NEXT_STEP = {
-    "en": {
-        "nudge-2": "a second reminder",
-        "nudge-3": "a final reminder",
-        "late-notice": "a formal late notice",
-        "maintenance": "maintenance mode (non-essential work stops)",
-        "work-stoppage": "a pause of all work",
-        "suspension": "the suspension of the environments we run for you",
-        "final-demand": "a letter before action",
-    },
-    "de": {
-        "nudge-2": "eine zweite Erinnerung",
-        "nudge-3": "eine letzte Erinnerung",
-        "late-notice": "eine förmliche Mahnung",
-        "maintenance": "der Wartungsmodus (nicht dringende Arbeit ruht)",
-        "work-stoppage": "eine Pause aller Arbeiten",
-        "suspension": "die Sperrung der von uns betriebenen Umgebungen",
-        "final-demand": "eine letzte Mahnung vor gerichtlichen Schritten",
-    },
-    "fr": {
-        "nudge-2": "une deuxième relance",
-        "nudge-3": "une dernière relance",
-        "late-notice": "une mise en demeure",
-        "maintenance": "le mode maintenance (travaux non essentiels suspendus)",
-        "work-stoppage": "la suspension des travaux",
-        "suspension": "la suspension des environnements que nous exploitons",
-        "final-demand": "une dernière mise en demeure avant poursuites",
-    },
-}
 WORDS = {
     "en": {
         "up_to": "up to {n}",
@@ -94,10 +64,6 @@ WORDS = {
         "team": "service comptable",
     },
 }
-
-
-# A letter before action gives the client this many days to pay before proceedings start.
-FINAL_DEMAND_DAYS = 14
 
 
 @lru_cache(maxsize=4096)  # a run's messages speak of a few hundred distinct days
@@ -144,8 +110,10 @@ def context(
     ]
     # A message about overdue invoices speaks of those; an invoice not yet due that is
     # consolidated into it is listed, and named as not yet due.
+    step = policy.step(action.step) if policy and action.step in policy.ranks else None
+    before_due = step is not None and step.offset_days <= 0  # the courtesy and due reminders
     late = [i for i in invoices if i.due_date < on]
-    focus = late if late and action.step not in ("upcoming", "due") else invoices
+    focus = late if late and not before_due else invoices
     rest = [i.number for i in invoices if i not in focus]
     numbers = [f"#{i.number}" for i in focus]
     owed = _sums(focus)
@@ -190,19 +158,20 @@ def context(
         "sales_owner": client.sales_owner_email,
         "delivery_lead": client.delivery_lead_email,
         "alerted_step": action.step.removesuffix("-alert"),
-        "resources": _resources(client, on, w["and"]) if action.step == "nudge-2" else "",
+        # asked of the database (once) only by a template that names the team held for them
+        "resources": cache(lambda: _resources(client, on, w["and"])),
         "bank": [] if internal else org.bank.lines(lang),
     }
-    if action.step == "final-demand":  # the date the letter gives, on a business day there
-        ctx["deadline_days"] = FINAL_DEMAND_DAYS
+    if step is not None and step.pay_within_days:  # a demand: the date to pay by, a business day
+        ctx["deadline_days"] = step.pay_within_days
         ctx["deadline"] = fmt_date(
-            calendar_for(client.country).on_or_after(on + timedelta(days=FINAL_DEMAND_DAYS))
+            calendar_for(client.country).on_or_after(on + timedelta(days=step.pay_within_days))
         )
     step_id = action.step.removesuffix("-alert")
     if policy is not None and invoices:
         nxt = _next_step(policy, step_id, invoices[0], client, on)
         if nxt:
-            ctx["next_step_label"] = NEXT_STEP[lang].get(nxt[0], nxt[0])
+            ctx["next_step_label"] = label(nxt[0].template, lang) or nxt[0].id
             ctx["next_step_date"] = fmt_date(nxt[1])
     return ctx
 
@@ -234,7 +203,9 @@ def _resources(client: Client, on: date, conj: str) -> str:
     return _join(names, conj) if names else ""
 
 
-def _next_step(policy: Policy, step_id: str, invoice: Invoice, client: Client, on: date):
+def _next_step(
+    policy: Policy, step_id: str, invoice: Invoice, client: Client, on: date
+) -> tuple[Step, date] | None:
     """The client-facing step after `step_id` and its date, if the contract allows it: the one
     step-date rule of the planner (`core.steps`), with the policy of the action."""
     clauses = set()
@@ -244,7 +215,7 @@ def _next_step(policy: Policy, step_id: str, invoice: Invoice, client: Client, o
     nxt = next_client_step(
         policy, step_id, invoice.due_date, calendar_for(client.country), on, clauses
     )
-    return None if nxt is None else (nxt.step.id, nxt.on)
+    return None if nxt is None else (nxt.step, nxt.on)
 
 
 def compose(
@@ -263,7 +234,7 @@ def compose(
     client = action.client
     internal = action.kind in ("internal", "recommendation")
     ctx = context(org, client, action, invoices, policy, on, contacts)
-    ctx.update(extensions.context_for(org, action, invoices, on))  # figures of other apps
+    ctx.update(extensions.context_for(org, action, invoices, on, policy))  # other apps' figures
     ctx.update(extra or {})
     if action.template == "step-alert":  # what became of the message it is about
         ctx.update(outcome(org, action, ctx, on))

@@ -317,6 +317,7 @@ class MessagePerformer(Performer):
                     steps=ready.steps,
                     message=Message(pk=pk, **fields),
                     on=self.on,
+                    policy=self.policies.get(row.policy),
                 )
 
     def resend_later(self, ready: Ready, addresses: list[str]) -> None:

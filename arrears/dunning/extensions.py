@@ -14,9 +14,10 @@
 - `add_note(name, fn)`: `fn(organisation, on) -> str | None` is a line `arrears plan` prints
   under the day's plan, for what the run will also do that is not an action of the plan (the
   daily digest, queued by a day job).
-- `add_context(fn)`: `fn(organisation, action, invoices, on) -> dict` is merged into the
-  template context of every message `compose()` renders (after the engine's own keys, before
-  the action's `data`), so an app can quote its figures in the words of a step.
+- `add_context(fn)`: `fn(organisation, action, invoices, on, policy) -> dict` is merged into
+  the template context of every message `compose()` renders (after the engine's own keys,
+  before the action's `data`), so an app can quote its figures in the words of a step;
+  `policy` is the action's (None if it has none) and says what the step does.
 - `add_covered(name, fn)`: `fn(organisation) -> set of invoice pks` covered by an active
   payment plan; the snapshot marks them `on_plan` and the ladder pauses them (plans).
 - `add_timeline(name, fn)`: `fn(client) -> iterable of timeline.Event` is the app's part of a
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from arrears.core.planner import Action, Plan
+    from arrears.core.policy import Policy
     from arrears.dunning.loop import Loop, Performer
     from arrears.dunning.models import OutboxAction
     from arrears.dunning.snapshot import Snapshot
@@ -44,7 +46,7 @@ Planner = Callable[["Organisation", date, "Snapshot"], Iterable["Action"]]
 PerformerFactory = Callable[["Loop"], "Performer"]
 DayJob = Callable[["Organisation", date, "Plan"], None]
 Note = Callable[["Organisation", date], "str | None"]
-ContextFn = Callable[["Organisation", "OutboxAction", list["Invoice"], date], dict]
+ContextFn = Callable[["Organisation", "OutboxAction", list["Invoice"], date, "Policy | None"], dict]
 Covered = Callable[["Organisation"], set[int]]
 TimelineFn = Callable[["Client"], Iterable["Event"]]
 
@@ -83,11 +85,11 @@ def add_context(fn: ContextFn) -> None:
         contexts.append(fn)
 
 
-def context_for(organisation, action, invoices, on: date) -> dict:
+def context_for(organisation, action, invoices, on: date, policy: Policy | None = None) -> dict:
     """What every registered context function adds for this message."""
     extra: dict = {}
     for fn in contexts:
-        extra.update(fn(organisation, action, invoices, on))
+        extra.update(fn(organisation, action, invoices, on, policy))
     return extra
 
 

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from arrears.core.levels import STEP_LEVEL, Level, archived, events, is_restored
+from arrears.core.levels import Level, archived, events, is_restored
 from arrears.core.planner import make_key
+from arrears.core.policy import Policy, StepKind
 from arrears.dunning.models import Approval, OutboxAction, StepRecord
 from arrears.ledger.models import (
     OPEN_STATUSES,
@@ -92,9 +93,38 @@ def change(
         return made
 
 
-def after_lever_step(org: Organisation, action: OutboxAction, invoices, on: date) -> None:
+def brought_by(
+    org: Organisation, client: Client, step: str, policy: Policy | None = None, name: str = ""
+) -> Level | None:
+    """The level lever step `step` brings `client` to, as its policy says (`brings`): `policy`
+    if given, else the policy called `name`, else the client's, else any of the
+    organisation's that has the step."""
+    if policy is not None and step in policy.ranks:
+        return policy.step(step).brings
+    from arrears.dunning.policy_store import load_policies
+
+    policies = load_policies(org)
+    for found in (policies.get(name), policies.get(client.policy or "default"), *policies.values()):
+        if found is not None and step in found.ranks:
+            return found.step(step).brings
+    return None
+
+
+def lever_steps(org: Organisation, client: Client) -> set[str]:
+    """The ids of the lever steps of the organisation's policies, and of those the client went
+    through (a policy may have renamed one since)."""
+    from arrears.dunning.policy_store import load_policies
+
+    ids = {s.id for p in load_policies(org).values() for s in p.lever_steps}
+    done = OutboxAction.objects.for_org(org).filter(client=client, kind=StepKind.LEVER.value)
+    return ids | set(done.values_list("step", flat=True).distinct())
+
+
+def after_lever_step(
+    org: Organisation, action: OutboxAction, invoices, on: date, policy: Policy | None = None
+) -> None:
     """A lever step went out to the client: the level follows it (never down)."""
-    target = STEP_LEVEL.get(action.step)
+    target = brought_by(org, action.client, action.step, policy, action.policy)
     if target is None:
         return
     client = action.client
@@ -199,7 +229,7 @@ def end_episode(org: Organisation, client: Client, sl: ServiceLevel) -> None:
     the episode (`work-stoppage/C1#2`), so the ladder can take this client through them again
     for other invoices, and a new episode needs new approvals. The rows stay, for the trail."""
     n = sl.episode
-    for step in STEP_LEVEL:
+    for step in sorted(lever_steps(org, client)):
         StepRecord.objects.for_org(org).filter(
             client=client, invoice__isnull=True, step=step
         ).update(step=archived(step, n))
@@ -270,7 +300,7 @@ def client_contacts(client: Client, roles: tuple[str, ...]) -> list[str]:
 
 def what_will_run(org: Organisation, client: Client, step: str) -> list[str]:
     """For an approval of a lever step: the level it brings and each hook that will run."""
-    target = STEP_LEVEL.get(step)
+    target = brought_by(org, client, step)
     if target is None:
         return []
     before = Level(current(client).level)

@@ -2,7 +2,8 @@
 
 A step's template (`templates/<lang>/<step>.txt`) fills blocks: `subject`, `body`; the layouts
 around it (`_layout.txt`, `_layout.html`) place them and list the invoices; the subject is the
-`subject` block on its own.
+`subject` block on its own. Its `label` block (placed by no layout) is what the step is called
+when an earlier message announces it ("a formal late notice"): `label(template, language)`.
 The same template is rendered twice, without escaping for the text part and with escaping for
 the HTML part. Languages without their own template fall back to English.
 """
@@ -60,6 +61,22 @@ def render(
         parts.append(_engine(html).get_template(name).render(Context(ctx, autoescape=html)))
     subject = " ".join(_subject(name).render(Context(context, autoescape=False)).split())
     return subject, _tidy(parts[0]), parts[1]
+
+
+@cache
+def label(template: str, language: str = "en") -> str:
+    """The `label` block of a step's template in `language` (else English): the step's name in
+    "the next step is … on …"; "" when the template has none."""
+    for folder in dict.fromkeys((language_of(language), "en")):
+        try:
+            found = _engine(False).get_template(f"{folder}/{template}.txt")
+        except TemplateDoesNotExist:
+            continue
+        for node in found.nodelist.get_nodes_by_type(BlockNode):
+            if node.name == "label":
+                return " ".join(node.nodelist.render(Context({}, autoescape=False)).split())
+        return ""
+    return ""
 
 
 @cache
