@@ -27,6 +27,7 @@ RENAMED = (
     .replace("name: default", "name: renamed", 1)
     .replace("- id: late-notice\n", "- id: formal-notice\n    template: late-notice\n", 1)
     .replace("- id: maintenance\n", "- id: reduced-service\n    template: maintenance\n", 1)
+    .replace("- id: recovery\n", "- id: collections\n    template: recovery\n", 1)
 )
 CLIENTS = """
 client_id,name,country,timezone,currency,language,policy
@@ -81,6 +82,18 @@ def test_a_renamed_late_notice_still_charges_and_a_renamed_maintenance_still_red
     assert level["level"] == "maintenance"
     reduced = next(m for m in smtp.messages if m.subject.startswith("Service level reduced"))
     assert "- feature work" in reduced.text and "- production incidents" in reduced.text
+
+
+def test_a_renamed_recovery_recommendation_reaches_the_leadership_digest(ledger, smtp):
+    ledger("escalation", "--digest-email")
+    ledger("apply", "--date", "2026-06-01")  # +91: the recommendation waits for an approval
+    plan = json.loads(ledger("plan", "--date", "2026-06-01", "--format", "json").stdout)
+    [key] = [a["key"] for a in plan if a["step"] == "collections"]
+    ledger("approve", key, "--by", "owner@northwind.example", "--date", "2026-06-01")
+    ledger("apply", "--date", "2026-06-01")
+    ledger("apply", "--date", "2026-06-02")
+    digests = [m for m in smtp.messages if m.header("X-Arrears-Key").startswith("digest/")]
+    assert any("collections recommended for C1 Acme Logistics" in m.text for m in digests)
 
 
 def without_new_keys(text: str) -> str:

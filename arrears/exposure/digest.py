@@ -16,10 +16,11 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from arrears.core.escalation import recipients
 from arrears.core.money import format_money
+from arrears.core.policy import StepKind
 from arrears.dunning.models import Approval, Dispute, Message, OutboxAction, Promise, PromiseStatus
 from arrears.env import env_str
 from arrears.ledger.models import Organisation, Payment
@@ -199,7 +200,10 @@ def build(org: Organisation, on: date) -> dict:
         if w.key not in decided:
             decide.append(f"approve or reject {w.key} (waiting since {w.since})")
     recs = new(
-        OutboxAction.objects.for_org(org).filter(step__in=("stand-down", "recovery")),
+        # the stand-down of the escalation work, and the policy's recommendation steps
+        OutboxAction.objects.for_org(org).filter(
+            Q(step="stand-down") | Q(kind=StepKind.RECOMMENDATION.value)
+        ),
         "action",
         "scheduled_for",
     )
