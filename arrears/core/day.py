@@ -56,6 +56,7 @@ class Day:
         self.why: bool = explain or WAITING in want or BLOCKED in want  # write reasons
         self.countries: dict[str, Country] = {}
         self.internal: dict[tuple, tuple[str, ...]] = {}  # shared by `Recipients`
+        self.standings: dict[tuple, tuple] = {}  # shared by `lever_rules.group_levers`
 
     def country(self, code: str) -> Country:
         found = self.countries.get(code)

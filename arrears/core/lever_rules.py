@@ -77,16 +77,23 @@ def group_levers(
     cd: ClientDay, invoice: InvoiceState, policy: Policy, ladder: Ladder, levers: dict
 ) -> None:
     """Add `invoice` to the client's group at each lever whose date has come, by its standing."""
-    history = cd.day.history
-    standings = lever_standings(
-        invoice,
-        policy,
-        ladder.levers,
-        history.client_done.get(cd.client.pk, _NOTHING),
-        history.last_message.get(invoice.pk),
-        cd.on,
-        cd.day.why,
-    )
+    day = cd.day
+    client_done = day.history.client_done.get(cd.client.pk, _NOTHING)
+    last_message = day.history.last_message.get(invoice.pk)
+    if day.why:
+        standings = lever_standings(
+            invoice, policy, ladder.levers, client_done, last_message, cd.on, True
+        )
+    else:  # without reasons, the same for the invoices of one ladder, contract clauses,
+        # client history and last message: worked out once (0.08 s of a 1M cold plan's 2.3)
+        key = (id(ladder), invoice.clauses, id(client_done), last_message)
+        standings = day.standings.get(key)
+        if standings is None:
+            standings = day.standings[key] = tuple(
+                lever_standings(
+                    invoice, policy, ladder.levers, client_done, last_message, cd.on, False
+                )
+            )
     for lever, status, reason in standings:
         group = levers.get(lever.id)
         if group is None:

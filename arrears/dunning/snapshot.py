@@ -9,7 +9,18 @@ from datetime import date
 from itertools import groupby
 from typing import NamedTuple
 
-from django.db.models import Case, CharField, ExpressionWrapper, F, Max, Q, StringAgg, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    ExpressionWrapper,
+    F,
+    Field,
+    Max,
+    Q,
+    StringAgg,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 
 from arrears.core.planner import (
@@ -96,9 +107,11 @@ def load(org: Organisation, *, client_id: str | None = None, invoice_pks=None) -
     no_contract = Terms(None, frozenset(), None)
     invoices: list[InvoiceState] = []
     days = _Days()
+    money = money_field().from_db_value  # the column's own converter, called here: see below
     for pk, number, client_pk, issued_on, due_on, currency, owed, contract_pk in _open_invoices(
         invoices_qs
     ):
+        owed = money(owed, None, None)
         terms = contracts.get(contract_pk, no_contract)
         invoices.append(
             InvoiceState(  # in the fields' order: keywords cost 0.25 s of a 1M cold plan's 4.5
@@ -139,12 +152,14 @@ def _open_invoices(invoices_qs):
     """The open invoices' columns, in chunks: a big ledger has hundreds of
     thousands, and model objects would cost more than planning them. The dates come as ISO
     text, made into one `date` per distinct day (`_Days`): a million invoices fall on a few
-    thousand days, and SQLite's converter would parse every one (0.3 s of a 3 s plan)."""
+    thousand days, and SQLite's converter would parse every one (0.3 s of a 3 s plan). The
+    amount owed comes as the stored scaled integer, converted by the caller: with no column
+    needing a converter the ORM hands its rows over as they are (0.15 s of a 1M cold plan)."""
     owed = F("total") - F("paid") - F("credited") - F("written_off")
     return (
         invoices_qs.order_by()
         .annotate(
-            owed=ExpressionWrapper(owed, output_field=money_field()),
+            owed=ExpressionWrapper(owed, output_field=Field()),  # as stored: no converter
             issued_on=Cast("issue_date", CharField()),
             due_on=Cast("due_date", CharField()),
         )
