@@ -202,19 +202,23 @@ class MessagePerformer(Performer):
         outstanding amounts are refreshed for the message."""
         if not invoices:
             return [], []
-        policy = self.policies.get(row.policy)
-        minimum = policy.minimum_amount if policy else 0
-        grace = timedelta(days=policy.promise_grace_days if policy else 3)
+        policies = {inv.pk: self.policy_of(row, inv) for inv in invoices}
+        by_grace: dict[int, list[int]] = defaultdict(list)  # one query per grace (mostly one)
+        for pk, policy in policies.items():
+            by_grace[policy.promise_grace_days if policy else 3].append(pk)
         fresh = {
             row_[0]: row_[1:]
+            for grace, pks in by_grace.items()
             for row_ in ledger_state(
-                [i.pk for i in invoices], self.on - grace, promises_pause=row.step not in NO_RECORDS
+                pks, self.on - timedelta(days=grace), promises_pause=row.step not in NO_RECORDS
             )
         }
         keep, dropped = [], []
         for inv in invoices:
             inv.status, inv.paid, inv.credited, inv.written_off, disputed, promised = fresh[inv.pk]
             owed = inv.outstanding
+            policy = policies[inv.pk]
+            minimum = policy.minimum_amount if policy else 0
             if inv.status not in OPEN_STATUSES:
                 dropped.append(f"{inv.number} is {inv.get_status_display().lower()}")
             elif disputed and row.step not in NO_RECORDS:
@@ -226,6 +230,13 @@ class MessagePerformer(Performer):
             else:
                 keep.append(inv)
         return keep, dropped
+
+    def policy_of(self, row: OutboxAction, invoice: Invoice):
+        """The policy the planner weighed the invoice by: its contract's, else its client's,
+        else the default (the action's own, for a row about no contract and no client)."""
+        contract = invoice.contract.policy if invoice.contract_id else ""
+        name = contract or (row.client.policy if row.client_id else "") or "default"
+        return self.policies.get(name) or self.policies.get(row.policy)
 
     def records_steps(self, row: OutboxAction) -> bool:
         """Whether the row performs its steps (a resend to refused recipients does not: the
